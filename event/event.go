@@ -1,0 +1,161 @@
+// Package event defines the values that travel between logsift's stages:
+// batches of raw lines from inputs, and batches of decided events for
+// outputs. Both carry their bytes in one contiguous buffer so that stages
+// exchange one channel send per batch, never one per line.
+package event
+
+// FileID identifies one incarnation of a file: a rotated or truncated file
+// gets a new FileID even when its path stays the same.
+type FileID struct {
+	Dev   uint64
+	Inode uint64
+	// Generation increases every time the input reopens or rewinds the
+	// same path (rotation, truncation), so offsets from an older
+	// generation are never applied to a newer one.
+	Generation uint64
+}
+
+// LineBatch is a run of consecutive lines read from one file (or stdin).
+//
+// Data holds the lines' original bytes back to back; Ends[i] is the index in
+// Data just after line i. A line normally ends in '\n'. A line without one is
+// either the final fragment of the input (stdin at EOF, one-shot file mode)
+// or the leading part of a line longer than the input's split size; the
+// next line then continues it.
+type LineBatch struct {
+	Input string // the input's configured name (metric label)
+	Path  string // the file path, "-" for stdin
+	File  FileID
+	Data  []byte
+	Ends  []int
+	// EndOffset is the byte offset in the file just after the last line of
+	// Data. Line i ends at EndOffset - len(Data) + Ends[i].
+	EndOffset int64
+	// release returns the batch's buffers to the input that produced it.
+	release func(*LineBatch)
+}
+
+// NewLineBatch returns a batch whose Release hands it to release.
+func NewLineBatch(release func(*LineBatch)) *LineBatch {
+	return &LineBatch{release: release}
+}
+
+// Len is the number of lines in the batch.
+func (b *LineBatch) Len() int { return len(b.Ends) }
+
+// Line returns line i's bytes (aliasing Data).
+func (b *LineBatch) Line(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = b.Ends[i-1]
+	}
+	return b.Data[start:b.Ends[i]]
+}
+
+// LineEndOffset is the file offset just after line i.
+func (b *LineBatch) LineEndOffset(i int) int64 {
+	return b.EndOffset - int64(len(b.Data)) + int64(b.Ends[i])
+}
+
+// Append adds one line (with its newline, if any).
+func (b *LineBatch) Append(line []byte) {
+	b.Data = append(b.Data, line...)
+	b.Ends = append(b.Ends, len(b.Data))
+}
+
+// Reset empties the batch, keeping its buffers.
+func (b *LineBatch) Reset() {
+	b.Data = b.Data[:0]
+	b.Ends = b.Ends[:0]
+	b.EndOffset = 0
+}
+
+// Release tells the producer the consumer is done with the batch's bytes.
+// It is safe to call on a batch made without a release function.
+func (b *LineBatch) Release() {
+	if b.release != nil {
+		b.release(b)
+	}
+}
+
+// Verdict is what the rules decided for an event.
+type Verdict uint8
+
+const (
+	// Forwarded events go to outputs with `events: forwarded` or `all`.
+	Forwarded Verdict = iota
+	// Suppressed events go to outputs with `events: suppressed` or `all`.
+	Suppressed
+)
+
+func (v Verdict) String() string {
+	if v == Suppressed {
+		return "suppressed"
+	}
+	return "forwarded"
+}
+
+// Segment is a run of consecutive events with the same verdict.
+type Segment struct {
+	End     int // index in OutBatch.Data just after the run
+	Events  int
+	Verdict Verdict
+}
+
+// Ack is the acknowledgement an OutBatch carries for one file: once every
+// output has written the batch, everything in File up to Offset is safe.
+type Ack struct {
+	Input  string
+	Path   string
+	File   FileID
+	Offset int64
+}
+
+// OutBatch is a run of decided events, in input order, for the outputs.
+type OutBatch struct {
+	Data     []byte
+	Segments []Segment
+	Acks     []Ack
+}
+
+// Add appends one event's bytes with its verdict, merging it into the
+// previous segment when the verdict is the same.
+func (b *OutBatch) Add(raw []byte, v Verdict) {
+	b.Data = append(b.Data, raw...)
+	if n := len(b.Segments); n > 0 && b.Segments[n-1].Verdict == v {
+		b.Segments[n-1].End = len(b.Data)
+		b.Segments[n-1].Events++
+		return
+	}
+	b.Segments = append(b.Segments, Segment{End: len(b.Data), Events: 1, Verdict: v})
+}
+
+// Acknowledge records that the batch contains everything of file up to offset.
+func (b *OutBatch) Acknowledge(a Ack) {
+	for i := range b.Acks {
+		if b.Acks[i].Path == a.Path && b.Acks[i].Input == a.Input {
+			b.Acks[i] = a
+			return
+		}
+	}
+	b.Acks = append(b.Acks, a)
+}
+
+// Each calls fn for every segment with its bytes.
+func (b *OutBatch) Each(fn func(data []byte, s Segment)) {
+	start := 0
+	for _, s := range b.Segments {
+		fn(b.Data[start:s.End], s)
+		start = s.End
+	}
+}
+
+// Reset empties the batch, keeping its buffers.
+func (b *OutBatch) Reset() {
+	b.Data = b.Data[:0]
+	b.Segments = b.Segments[:0]
+	b.Acks = b.Acks[:0]
+}
+
+// Empty reports whether the batch carries neither bytes nor acknowledgements.
+func (b *OutBatch) Empty() bool { return len(b.Segments) == 0 && len(b.Acks) == 0 }
