@@ -1,0 +1,383 @@
+// Command logsift filters known-harmless errors out of application logs as
+// whole events, counts what it removed, and forwards everything else byte
+// for byte.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/logsift/logsift/daemon"
+	"github.com/logsift/logsift/metrics"
+	"github.com/logsift/logsift/notify"
+	"github.com/logsift/logsift/outputs"
+	"github.com/logsift/logsift/rules"
+)
+
+// Set with -ldflags "-X main.version=... -X main.revision=...".
+var (
+	version  = ""
+	revision = ""
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+const usage = `logsift filters known-harmless errors out of logs as whole events.
+
+Usage:
+  logsift                          stdin -> built-in rules -> stdout (pipeline stage)
+  logsift run -config FILE         run the daemon described by FILE
+  logsift -config FILE             same as run
+  logsift check -config FILE       validate FILE; print every error as FILE:LINE:COL: message
+  logsift rules                    list the built-in rule packs
+  logsift version                  print version information
+
+Run 'logsift COMMAND -h' for a command's flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := "run"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "run":
+		return cmdRun(args, stdin, stdout, stderr)
+	case "check":
+		return cmdCheck(args, stdout, stderr)
+	case "rules":
+		return cmdRules(args, stdout, stderr)
+	case "version":
+		return cmdVersion(args, stdout, stderr)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "logsift: unknown command %q\n\n%s", cmd, usage)
+		return exitUsage
+	}
+}
+
+// newFlagSet returns a flag set whose -h prints the command's usage and whose
+// errors are usage errors.
+func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags and returns the exit code to use when parsing ended the
+// command (-h: 0, a bad flag: 2).
+func parse(fs *flag.FlagSet, args []string) (int, bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitUsage, false
+	}
+	return 0, true
+}
+
+type logFlags struct {
+	format, level string
+}
+
+func (l *logFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&l.format, "log.format", "text", "format of logsift's own logs on stderr: text or json")
+	fs.StringVar(&l.level, "log.level", "info", "minimum level of logsift's own logs: debug, info, warn, error")
+}
+
+func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(l.level)); err != nil {
+		return nil, fmt.Errorf("-log.level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch l.format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("-log.format: %q is not text or json", l.format)
+}
+
+func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlagSet("run", "logsift run [-config FILE] [-once]", stderr)
+	configPath := fs.String("config", "", "configuration file (YAML); without it: stdin -> built-in rules -> stdout")
+	once := fs.Bool("once", false, "read file inputs from their start to the end, then exit (batch mode)")
+	var lf logFlags
+	lf.register(fs)
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "logsift run: unexpected arguments: %s\n", strings.Join(fs.Args(), " "))
+		return exitUsage
+	}
+	logger, err := lf.logger(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "logsift: %v\n", err)
+		return exitUsage
+	}
+
+	cfg := rules.Default()
+	if *configPath != "" {
+		if cfg, err = rules.Load(*configPath); err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitFailure
+		}
+	}
+	warnExpired(logger, cfg, time.Now())
+
+	// A closed stdout must surface as EPIPE from write, not kill the
+	// process, so held events on other outputs are still flushed.
+	signal.Ignore(syscall.SIGPIPE)
+
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg, metrics.ReadBuildInfo(version, revision))
+	if err != nil {
+		logger.Error("metrics", "err", err)
+		return exitFailure
+	}
+	d, err := daemon.New(daemon.Options{
+		Config:  cfg,
+		Logger:  logger,
+		Metrics: m,
+		Stdin:   stdin,
+		Stdout:  stdout,
+		Once:    *once,
+	})
+	if err != nil {
+		logger.Error("start", "err", err)
+		return exitFailure
+	}
+	m.ReloadResult(true, time.Now())
+
+	var srv *metrics.Server
+	if cfg.Metrics.Listen != "" {
+		srv, err = metrics.NewServer(cfg.Metrics.Listen, reg, d.Ready, logger)
+		if err != nil {
+			logger.Error("start", "err", err)
+			return exitFailure
+		}
+		go func() {
+			if err := srv.Serve(); err != nil {
+				logger.Error("metrics server", "err", err)
+			}
+		}()
+		logger.Info("serving metrics", "addr", srv.Addr())
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	notifier := notify.New(logger)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
+	defer signal.Stop(sigs)
+
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	go readyWhenOpen(ctx, d, notifier)
+	go notifier.RunWatchdog(ctx, func() bool { return !d.Stalled(notifier.WatchdogInterval()) })
+
+	var runErr error
+loop:
+	for {
+		select {
+		case runErr = <-done:
+			break loop
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGHUP:
+				reload(logger, notifier, d, m, *configPath, cfg)
+			case syscall.SIGUSR1:
+				logger.Info("reopening output files")
+				d.ReopenOutputs()
+			default:
+				logger.Info("shutting down", "signal", sig.String())
+				notifier.Stopping()
+				cancel()
+			}
+		}
+	}
+	if srv != nil {
+		sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
+		srv.Shutdown(sctx)
+		scancel()
+	}
+	if runErr != nil {
+		if errors.Is(runErr, outputs.ErrClosedPipe) {
+			return exitOK
+		}
+		logger.Error("run", "err", runErr)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// readyWhenOpen tells systemd the daemon is ready once every input is open.
+func readyWhenOpen(ctx context.Context, d *daemon.Daemon, n *notify.Notifier) {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if d.Ready() == nil {
+			n.Ready()
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// reload re-reads the configuration on SIGHUP. An invalid file leaves the
+// running rules in place.
+func reload(logger *slog.Logger, n *notify.Notifier, d *daemon.Daemon, m *metrics.Metrics, path string, current *rules.Config) {
+	if path == "" {
+		logger.Warn("SIGHUP ignored: running without -config")
+		return
+	}
+	n.Reloading(time.Now())
+	defer n.Ready()
+	cfg, err := rules.Load(path)
+	if err != nil {
+		logger.Error("reload failed; keeping the running configuration", "err", err)
+		m.ReloadResult(false, time.Now())
+		return
+	}
+	if changed := restartOnly(current, cfg); changed != "" {
+		logger.Warn("reload applies rules only; restart to apply the change", "section", changed)
+	}
+	warnExpired(logger, cfg, time.Now())
+	d.SetRules(cfg)
+	m.ReloadResult(true, time.Now())
+	logger.Info("configuration reloaded", "rules", len(cfg.Rules))
+}
+
+// restartOnly names a section that differs between a and b and that a
+// reload does not apply.
+func restartOnly(a, b *rules.Config) string {
+	switch {
+	case fmt.Sprint(a.Inputs) != fmt.Sprint(b.Inputs):
+		return "inputs"
+	case fmt.Sprint(a.Outputs) != fmt.Sprint(b.Outputs):
+		return "outputs"
+	case a.Metrics != b.Metrics:
+		return "metrics"
+	case a.Positions != b.Positions:
+		return "positions"
+	}
+	return ""
+}
+
+func warnExpired(logger *slog.Logger, cfg *rules.Config, now time.Time) {
+	for _, r := range cfg.Rules {
+		if !r.Expires.IsZero() && now.After(r.Expires) {
+			logger.Warn("rule has expired: check whether it is still needed", "rule", r.Name, "expires", r.Expires.Format(time.DateOnly), "at", r.Pos)
+		}
+	}
+}
+
+func cmdCheck(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("check", "logsift check -config FILE", stderr)
+	configPath := fs.String("config", "", "configuration file to validate")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	if *configPath == "" && fs.NArg() == 1 {
+		*configPath = fs.Arg(0)
+	}
+	if *configPath == "" {
+		fs.Usage()
+		return exitUsage
+	}
+	cfg, err := rules.Load(*configPath)
+	if err != nil {
+		fmt.Fprintln(stdout, err)
+		return exitFailure
+	}
+	now := time.Now()
+	for _, r := range cfg.Rules {
+		if !r.Expires.IsZero() && now.After(r.Expires) {
+			fmt.Fprintf(stdout, "%s: warning: rule %q expired on %s\n", r.Pos, r.Name, r.Expires.Format(time.DateOnly))
+		}
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d inputs, %d rules, %d outputs)\n", *configPath, len(cfg.Inputs), len(cfg.Rules), len(cfg.Outputs))
+	return exitOK
+}
+
+func cmdRules(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("rules", "logsift rules", stderr)
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	for _, p := range rules.Packs() {
+		state := "opt-in (use: [" + p.Name + "])"
+		if p.Default {
+			state = "on by default"
+		}
+		fmt.Fprintf(stdout, "pack %s — %s\n", p.Name, state)
+		fmt.Fprintf(stdout, "  %s\n", wrap(p.Description, "  "))
+		for _, r := range p.Rules {
+			fmt.Fprintf(stdout, "\n  rule %s\n    %s\n", r.Name, wrap(r.Description, "    "))
+		}
+		fmt.Fprintln(stdout)
+	}
+	return exitOK
+}
+
+// wrap folds text at about 78 columns, indenting continuation lines.
+func wrap(text, indent string) string {
+	var b strings.Builder
+	col := len(indent)
+	for i, w := range strings.Fields(text) {
+		if i > 0 && col+1+len(w) > 78 {
+			b.WriteString("\n" + indent)
+			col = len(indent)
+		} else if i > 0 {
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(w)
+		col += len(w)
+	}
+	return b.String()
+}
+
+func cmdVersion(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("version", "logsift version", stderr)
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	bi := metrics.ReadBuildInfo(version, revision)
+	fmt.Fprintf(stdout, "logsift %s (revision %s, %s, %s/%s)\n", bi.Version, bi.Revision, bi.GoVersion, runtime.GOOS, runtime.GOARCH)
+	return exitOK
+}

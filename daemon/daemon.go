@@ -1,0 +1,420 @@
+// Package daemon wires logsift's stages together: inputs feed one processing
+// goroutine per input, which sends decided events to the output fan-out.
+// Batches travel between the stages through bounded channels, so a slow
+// output slows reading instead of growing memory.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/logsift/logsift/event"
+	"github.com/logsift/logsift/filters"
+	"github.com/logsift/logsift/inputs"
+	"github.com/logsift/logsift/metrics"
+	"github.com/logsift/logsift/outputs"
+	"github.com/logsift/logsift/rules"
+)
+
+// Options are a daemon's dependencies.
+type Options struct {
+	Config  *rules.Config
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics // required
+	Stdin   io.Reader
+	Stdout  io.Writer
+	// Once reads file inputs from their start position to EOF and returns,
+	// instead of following them.
+	Once bool
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// TickEvery is how often held events are checked against flush_after
+	// and max_wait; 50ms when zero.
+	TickEvery time.Duration
+}
+
+// Daemon is one running pipeline.
+type Daemon struct {
+	opts    Options
+	log     *slog.Logger
+	now     func() time.Time
+	outs    []outputs.Output
+	fanout  *outputs.Fanout
+	pipes   []*pipe
+	free    chan *event.OutBatch
+	toOut   chan *event.OutBatch
+	ready   atomic.Bool
+	started chan struct{}
+}
+
+// pipe is one input with its processor.
+type pipe struct {
+	cfg     rules.Input
+	src     inputs.Source
+	ready   <-chan struct{}
+	proc    *filters.Processor
+	reload  chan []*rules.Rule
+	metrics *metrics.InputMetrics
+	rules   []ruleHandles
+	prev    filters.Stats
+	prevR   []filters.RuleStats
+}
+
+type ruleHandles struct {
+	name   string
+	input  *metrics.RuleMetrics
+	status *metrics.RuleStatus
+}
+
+const outBatches = 8
+
+// New builds a daemon from a validated configuration. Outputs are opened
+// here, so errors such as a missing output directory surface at start.
+func New(opts Options) (*Daemon, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.TickEvery <= 0 {
+		opts.TickEvery = 50 * time.Millisecond
+	}
+	d := &Daemon{
+		opts:    opts,
+		log:     opts.Logger,
+		now:     opts.Now,
+		free:    make(chan *event.OutBatch, outBatches),
+		toOut:   make(chan *event.OutBatch, outBatches-2),
+		started: make(chan struct{}),
+	}
+	for range outBatches {
+		d.free <- &event.OutBatch{}
+	}
+	cfg := opts.Config
+	for _, o := range cfg.Outputs {
+		out, err := openOutput(o, opts.Stdout)
+		if err != nil {
+			d.closeOutputs()
+			return nil, err
+		}
+		d.outs = append(d.outs, out)
+	}
+	d.fanout = outputs.NewFanout(d.outs, opts.Metrics, d.log)
+	for _, in := range cfg.Inputs {
+		p, err := d.newPipe(in)
+		if err != nil {
+			d.closeOutputs()
+			return nil, err
+		}
+		d.pipes = append(d.pipes, p)
+	}
+	d.setMetricsConfig(cfg)
+	return d, nil
+}
+
+func openOutput(o rules.OutputSpec, stdout io.Writer) (outputs.Output, error) {
+	sel, err := outputs.ParseSelection(o.Events)
+	if err != nil {
+		return nil, fmt.Errorf("output %q: %w", o.Name, err)
+	}
+	switch o.Type {
+	case "file":
+		f, err := outputs.NewFile(o.Name, o.Path, sel)
+		if err != nil {
+			return nil, err
+		}
+		return f, nil
+	default:
+		return outputs.NewWriter(o.Name, stdout, sel), nil
+	}
+}
+
+func (d *Daemon) closeOutputs() {
+	for _, o := range d.outs {
+		o.Close()
+	}
+}
+
+func (d *Daemon) newPipe(in rules.Input) (*pipe, error) {
+	p := &pipe{
+		cfg:     in,
+		proc:    filters.NewProcessor(in, d.opts.Config.Rules),
+		reload:  make(chan []*rules.Rule, 1),
+		metrics: d.opts.Metrics.Input(in.Name),
+	}
+	p.bindRules(d.opts.Metrics)
+	if len(in.Paths) == 1 && in.Paths[0] == "-" {
+		r := d.opts.Stdin
+		if r == nil {
+			return nil, fmt.Errorf("input %q: no standard input", in.Name)
+		}
+		p.src = inputs.NewReader(in.Name, "-", r, inputs.ReaderOptions{MaxLineBytes: in.Multiline.MaxBytes})
+		return p, nil
+	}
+	fs := inputs.NewFiles(inputs.FilesConfig{
+		Input:        in.Name,
+		Paths:        in.Paths,
+		Exclude:      in.Exclude,
+		StartAt:      in.StartAt,
+		MaxLineBytes: in.Multiline.MaxBytes,
+		Once:         d.opts.Once,
+	}, d.log.With("input", in.Name))
+	p.src = fs
+	p.ready = fs.Ready()
+	return p, nil
+}
+
+// bindRules resolves the metric handles of the processor's current rules.
+func (p *pipe) bindRules(m *metrics.Metrics) {
+	rs := p.proc.Rules()
+	p.rules = make([]ruleHandles, len(rs))
+	for i, r := range rs {
+		p.rules[i] = ruleHandles{name: r.Name, input: m.InputRule(p.cfg.Name, r.Name), status: m.Rule(r.Name)}
+	}
+	p.prevR = make([]filters.RuleStats, len(rs))
+}
+
+func (d *Daemon) setMetricsConfig(cfg *rules.Config) {
+	var ins, rs, outs []string
+	for _, in := range cfg.Inputs {
+		ins = append(ins, in.Name)
+	}
+	for _, r := range cfg.Rules {
+		rs = append(rs, r.Name)
+	}
+	for _, o := range cfg.Outputs {
+		outs = append(outs, o.Name)
+	}
+	d.opts.Metrics.SetConfig(ins, rs, outs)
+	now := d.now()
+	for _, r := range cfg.Rules {
+		v := 0.0
+		if !r.Expires.IsZero() && now.After(r.Expires) {
+			v = 1
+		}
+		d.opts.Metrics.Rule(r.Name).Expired.Set(v)
+	}
+}
+
+// Ready reports nil once every input is open and the outputs are writable.
+func (d *Daemon) Ready() error {
+	select {
+	case <-d.started:
+	default:
+		return errors.New("starting")
+	}
+	for _, p := range d.pipes {
+		if p.ready == nil {
+			continue
+		}
+		select {
+		case <-p.ready:
+		default:
+			return fmt.Errorf("input %q: opening files", p.cfg.Name)
+		}
+	}
+	if err := d.fanout.Healthy(); err != nil {
+		return fmt.Errorf("outputs: %w", err)
+	}
+	return nil
+}
+
+// Stalled reports whether an output write has been stuck for longer than limit.
+func (d *Daemon) Stalled(limit time.Duration) bool {
+	return d.fanout.Stalled(d.now(), limit)
+}
+
+// ReopenOutputs asks file outputs to reopen their paths (after logrotate).
+func (d *Daemon) ReopenOutputs() { d.fanout.Reopen() }
+
+// SetRules switches every input to a new rule set at an event boundary.
+func (d *Daemon) SetRules(cfg *rules.Config) {
+	d.setMetricsConfig(cfg)
+	for _, p := range d.pipes {
+		// Drop a reload that was not picked up yet: the newest wins.
+		select {
+		case <-p.reload:
+		default:
+		}
+		p.reload <- cfg.Rules
+	}
+}
+
+// Run runs the pipeline until ctx is done or every input has ended (stdin
+// at EOF, one-shot files read). Held events are settled and outputs flushed
+// before it returns.
+func (d *Daemon) Run(ctx context.Context) error {
+	inCtx, stopInputs := context.WithCancel(ctx)
+	defer stopInputs()
+
+	var procWG sync.WaitGroup
+	errs := make(chan error, 2*len(d.pipes)+1)
+	for _, p := range d.pipes {
+		lines := make(chan *event.LineBatch, 4)
+		procWG.Add(1)
+		go func() {
+			defer procWG.Done()
+			d.process(p, lines)
+		}()
+		go func() {
+			err := p.src.Run(inCtx, lines)
+			close(lines)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				errs <- fmt.Errorf("input %q: %w", p.cfg.Name, err)
+			}
+		}()
+	}
+	go func() {
+		procWG.Wait()
+		close(d.toOut)
+	}()
+	close(d.started)
+
+	// The fan-out runs on its own context: on shutdown it must still write
+	// everything the processors settle.
+	outCtx, stopOut := context.WithCancel(context.Background())
+	defer stopOut()
+	outDone := make(chan error, 1)
+	go func() {
+		outDone <- d.fanout.Run(outCtx, d.toOut, d.recycle)
+	}()
+
+	var err error
+	select {
+	case err = <-outDone:
+		// Outputs gave up (e.g. stdout's reader went away): stop reading.
+		stopInputs()
+		go func() {
+			for b := range d.toOut {
+				d.recycle(b)
+			}
+		}()
+	case <-waitChan(&procWG):
+		err = <-outDone
+	}
+	select {
+	case e := <-errs:
+		if err == nil {
+			err = e
+		}
+	default:
+	}
+	d.closeOutputs()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+func waitChan(wg *sync.WaitGroup) <-chan struct{} {
+	c := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(c)
+	}()
+	return c
+}
+
+func (d *Daemon) recycle(b *event.OutBatch) {
+	b.Reset()
+	d.free <- b
+}
+
+// process is one input's processing loop: it owns the input's processor.
+func (d *Daemon) process(p *pipe, lines <-chan *event.LineBatch) {
+	tick := time.NewTicker(d.opts.TickEvery)
+	defer tick.Stop()
+	var out *event.OutBatch
+	send := func() {
+		if out != nil && !out.Empty() {
+			d.toOut <- out
+			out = nil
+		}
+		p.observe()
+	}
+	take := func() *event.OutBatch {
+		if out == nil {
+			out = <-d.free
+		}
+		return out
+	}
+	for {
+		select {
+		case b, ok := <-lines:
+			if !ok {
+				p.proc.Close(take())
+				send()
+				if out != nil {
+					d.recycle(out)
+				}
+				return
+			}
+			p.proc.Process(b, take(), d.now())
+			b.Release()
+			// Gather what is already waiting into the same output batch,
+			// up to a size that keeps write latency low.
+			for len(out.Data) < 1<<20 {
+				select {
+				case b2, ok := <-lines:
+					if !ok {
+						p.proc.Close(out)
+						send()
+						return
+					}
+					p.proc.Process(b2, out, d.now())
+					b2.Release()
+					continue
+				default:
+				}
+				break
+			}
+			send()
+		case rs := <-p.reload:
+			p.observe()
+			p.proc.SetRules(rs, take())
+			p.bindRules(d.opts.Metrics)
+			send()
+		case <-tick.C:
+			p.proc.Tick(d.now(), take())
+			send()
+		}
+	}
+}
+
+// observe turns the processor's cumulative counts into metric increments.
+func (p *pipe) observe() {
+	st := p.proc.Stats()
+	m := p.metrics
+	add(m.Lines, st.Lines, &p.prev.Lines)
+	add(m.Bytes, st.Bytes, &p.prev.Bytes)
+	add(m.Events, st.Events, &p.prev.Events)
+	add(m.LinesForwarded, st.LinesForwarded, &p.prev.LinesForwarded)
+	add(m.Truncated, st.Truncated, &p.prev.Truncated)
+	for i := range st.Rules {
+		cur, prev, h := &st.Rules[i], &p.prevR[i], &p.rules[i]
+		add(h.input.EventsSuppressed, cur.EventsSuppressed, &prev.EventsSuppressed)
+		add(h.input.LinesSuppressed, cur.LinesSuppressed, &prev.LinesSuppressed)
+		add(h.status.Sampled, cur.Sampled, &prev.Sampled)
+		add(h.status.Unpaired, cur.Unpaired, &prev.Unpaired)
+		if cur.LastMatch.After(prev.LastMatch) {
+			prev.LastMatch = cur.LastMatch
+			h.status.LastMatch.Set(float64(cur.LastMatch.UnixNano()) / 1e9)
+		}
+	}
+}
+
+type counter interface{ Add(float64) }
+
+func add(c counter, cur uint64, prev *uint64) {
+	if cur > *prev {
+		c.Add(float64(cur - *prev))
+		*prev = cur
+	}
+}

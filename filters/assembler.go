@@ -1,0 +1,340 @@
+package filters
+
+import (
+	"bytes"
+	"regexp"
+	"time"
+
+	"github.com/logsift/logsift/rules"
+)
+
+// span is an assembled event: a run of whole lines stored in the arena.
+type span struct {
+	start, end int64 // arena positions
+	lines      int
+	endOffset  int64 // file offset just after the last line
+	truncated  bool  // cut by max_lines/max_bytes or a split over-long line
+	at         time.Time
+}
+
+// pyState tracks where the python preset is inside a record.
+type pyState uint8
+
+const (
+	pyNone      pyState = iota // nothing held
+	pyHeader                   // a line that may introduce a traceback
+	pyTraceback                // inside frames, waiting for the exception line
+	pyGroup                    // inside an exception group (all lines indented)
+	pyException                // exception line seen: the traceback is complete
+	pyBlank                    // exception line plus one blank line
+	pyChain                    // "During handling of the above exception ..." seen
+	pyCustom                   // custom preset: an event started by `start`
+)
+
+// assembler groups the lines of one source into events.
+//
+// The python preset holds a line only while the next line could still belong
+// to it: a possible traceback header, an unfinished traceback, or a finished
+// one that a blank line or a chained exception could extend. Every other
+// line is an event on its own and is passed on at once.
+type assembler struct {
+	preset     string
+	start      *regexp.Regexp
+	cont       *regexp.Regexp
+	prefix     prefixer
+	maxLines   int
+	maxBytes   int
+	flushAfter time.Duration
+
+	arena *arena
+	emit  func(span)
+
+	cur       span
+	held      bool
+	state     pyState
+	lastInput time.Time
+	// midLine is set after a line part without its newline: the next part
+	// continues the same physical line.
+	midLine bool
+}
+
+func newAssembler(ml rules.Multiline, p prefixer, a *arena, emit func(span)) *assembler {
+	as := &assembler{
+		preset:     ml.Preset,
+		start:      ml.Start,
+		cont:       ml.Continue,
+		prefix:     p,
+		maxLines:   ml.MaxLines,
+		maxBytes:   ml.MaxBytes,
+		flushAfter: ml.FlushAfter,
+		arena:      a,
+		emit:       emit,
+	}
+	if as.maxLines <= 0 {
+		as.maxLines = 1000
+	}
+	if as.maxBytes <= 0 {
+		as.maxBytes = 1 << 20
+	}
+	if as.flushAfter <= 0 {
+		as.flushAfter = 250 * time.Millisecond
+	}
+	return as
+}
+
+// push adds one line (with its newline, if it has one) ending at file offset
+// endOffset.
+func (a *assembler) push(line []byte, endOffset int64, now time.Time) {
+	a.lastInput = now
+	whole := len(line) > 0 && line[len(line)-1] == '\n'
+	if a.midLine || !whole {
+		// Part of a line longer than the input's split size (or a final
+		// fragment): it stands alone, so no event grows without bound.
+		a.flush()
+		a.single(line, endOffset, now, a.midLine || !whole)
+		a.midLine = !whole
+		return
+	}
+	switch a.preset {
+	case "none":
+		a.single(line, endOffset, now, false)
+	case "custom":
+		a.pushCustom(line, endOffset, now)
+	default:
+		a.pushPython(line, endOffset, now)
+	}
+}
+
+// tick emits a held event after flush_after of quiet.
+func (a *assembler) tick(now time.Time) {
+	if a.held && now.Sub(a.lastInput) >= a.flushAfter {
+		a.flush()
+	}
+}
+
+// holding reports the number of lines held in an unfinished event.
+func (a *assembler) holding() int {
+	if !a.held {
+		return 0
+	}
+	return a.cur.lines
+}
+
+// flush emits the held event, if any.
+func (a *assembler) flush() {
+	if a.held {
+		a.held = false
+		a.state = pyNone
+		a.emit(a.cur)
+	}
+}
+
+func (a *assembler) single(line []byte, endOffset int64, now time.Time, truncated bool) {
+	s, e := a.arena.append(line)
+	a.emit(span{start: s, end: e, lines: 1, endOffset: endOffset, truncated: truncated, at: now})
+}
+
+// begin starts holding a new event with line.
+func (a *assembler) begin(line []byte, endOffset int64, now time.Time, st pyState) {
+	s, e := a.arena.append(line)
+	a.cur = span{start: s, end: e, lines: 1, endOffset: endOffset, at: now}
+	a.held = true
+	a.state = st
+}
+
+// extend appends line to the held event. When the event would exceed
+// max_lines or max_bytes, the held part is emitted (marked truncated) and
+// line starts a new event in the same state, so the rest stays grouped.
+func (a *assembler) extend(line []byte, endOffset int64, now time.Time, st pyState) {
+	if a.cur.lines+1 > a.maxLines || int(a.cur.end-a.cur.start)+len(line) > a.maxBytes {
+		a.cur.truncated = true
+		a.flush()
+		a.begin(line, endOffset, now, st)
+		return
+	}
+	_, e := a.arena.append(line)
+	a.cur.end = e
+	a.cur.lines++
+	a.cur.endOffset = endOffset
+	a.state = st
+}
+
+func (a *assembler) pushCustom(line []byte, endOffset int64, now time.Time) {
+	c := content(a.prefix, line)
+	switch {
+	case a.start.Match(c):
+		a.flush()
+		a.begin(line, endOffset, now, pyCustom)
+	case a.held && a.cont.Match(c):
+		a.extend(line, endOffset, now, pyCustom)
+	default:
+		a.flush()
+		a.single(line, endOffset, now, false)
+	}
+}
+
+func (a *assembler) pushPython(line []byte, endOffset int64, now time.Time) {
+	c := content(a.prefix, line)
+	if a.held {
+		switch a.state {
+		case pyHeader:
+			if next, ok := tracebackStart(c); ok {
+				a.extend(line, endOffset, now, next)
+				return
+			}
+		case pyTraceback:
+			switch {
+			case isIndented(c):
+				a.extend(line, endOffset, now, pyTraceback)
+				return
+			case isExceptionLine(c):
+				a.extend(line, endOffset, now, pyException)
+				return
+			}
+		case pyGroup:
+			if isIndented(c) {
+				a.extend(line, endOffset, now, pyGroup)
+				return
+			}
+		case pyException:
+			switch {
+			case len(c) == 0:
+				a.extend(line, endOffset, now, pyBlank)
+				return
+			case isChainMarker(c):
+				a.extend(line, endOffset, now, pyChain)
+				return
+			}
+		case pyBlank:
+			if isChainMarker(c) {
+				a.extend(line, endOffset, now, pyChain)
+				return
+			}
+		case pyChain:
+			if len(c) == 0 {
+				a.extend(line, endOffset, now, pyChain)
+				return
+			}
+			if next, ok := tracebackStart(c); ok {
+				a.extend(line, endOffset, now, next)
+				return
+			}
+		}
+		// line does not belong to the held event: that event is complete.
+		a.flush()
+	}
+	if next, ok := tracebackStart(c); ok {
+		a.begin(line, endOffset, now, next)
+		return
+	}
+	if isHeader(c) {
+		a.begin(line, endOffset, now, pyHeader)
+		return
+	}
+	a.single(line, endOffset, now, false)
+}
+
+var (
+	tracebackLine      = []byte("Traceback (most recent call last):")
+	groupTracebackLine = []byte("+ Exception Group Traceback (most recent call last):")
+	chainDuring        = []byte("During handling of the above exception, another exception occurred:")
+	chainCause         = []byte("The above exception was the direct cause of the following exception:")
+	accessMarker       = []byte(" HTTP/")
+)
+
+// tracebackStart reports whether c opens a traceback, and which state
+// follows it.
+func tracebackStart(c []byte) (pyState, bool) {
+	if bytes.Equal(c, tracebackLine) {
+		return pyTraceback, true
+	}
+	if t := bytes.TrimLeft(c, " "); len(t) < len(c) && bytes.Equal(t, groupTracebackLine) {
+		return pyGroup, true
+	}
+	return pyNone, false
+}
+
+func isIndented(c []byte) bool { return len(c) > 0 && (c[0] == ' ' || c[0] == '\t') }
+
+func isChainMarker(c []byte) bool {
+	return bytes.Equal(c, chainDuring) || bytes.Equal(c, chainCause)
+}
+
+// isHeader reports whether c may introduce a traceback: a message ending in
+// a colon ("Error on request:", "Exception in thread X:") or one logged at
+// error level ("ERROR in app: Exception on /boom [GET]", gunicorn's
+// "[ERROR] Error handling request ..."). Access-log lines never are: a
+// headerless traceback (eventlet) must not swallow the request line before it.
+func isHeader(c []byte) bool {
+	if len(c) == 0 || isIndented(c) {
+		return false
+	}
+	if bytes.Contains(c, accessMarker) {
+		return false
+	}
+	if c[len(c)-1] == ':' {
+		return true
+	}
+	for i := 0; i < len(c); i++ {
+		switch c[i] {
+		case 'E':
+			if hasWordAt(c, i, "ERROR") || hasWordAt(c, i, "Error") || hasWordAt(c, i, "Exception") {
+				return true
+			}
+		case 'C':
+			if hasWordAt(c, i, "CRITICAL") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasWordAt reports whether w starts at c[i] and is not glued to letters
+// before it (so "KeyError" does not count as "Error", but "[ERROR]" does).
+func hasWordAt(c []byte, i int, w string) bool {
+	if i > 0 && isLetter(c[i-1]) {
+		return false
+	}
+	return len(c)-i >= len(w) && string(c[i:i+len(w)]) == w
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// isExceptionLine reports whether c looks like the last line of a Python
+// traceback: a (dotted) exception name, then end of line or ": message".
+// Logging prefixes such as "INFO:werkzeug:..." or "WARNING: ..." are not
+// exception names, so a log line that lands where the exception line was
+// expected is never absorbed.
+func isExceptionLine(c []byte) bool {
+	if len(c) == 0 {
+		return false
+	}
+	ch := c[0]
+	if !(isLetter(ch) || ch == '_') {
+		return false
+	}
+	i := 1
+	for i < len(c) && (isLetter(c[i]) || c[i] >= '0' && c[i] <= '9' || c[i] == '_' || c[i] == '.') {
+		i++
+	}
+	name := c[:i]
+	if isLogLevel(name) {
+		return false
+	}
+	if i == len(c) {
+		return true
+	}
+	if c[i] != ':' {
+		return false
+	}
+	return i+1 == len(c) || c[i+1] == ' '
+}
+
+func isLogLevel(name []byte) bool {
+	switch string(name) {
+	case "DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL", "FATAL", "NOTICE", "TRACE":
+		return true
+	}
+	return false
+}

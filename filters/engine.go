@@ -1,0 +1,301 @@
+package filters
+
+import (
+	"time"
+
+	"github.com/logsift/logsift/event"
+	"github.com/logsift/logsift/rules"
+)
+
+// RuleStats are one rule's cumulative counts for one source.
+type RuleStats struct {
+	EventsSuppressed uint64 // matched events removed (partners not included)
+	LinesSuppressed  uint64 // lines removed, partners included
+	Sampled          uint64 // matched events let through by `sample`
+	Unpaired         uint64 // matched events forwarded for want of a partner
+	Matched          uint64 // every match, whatever the outcome (drives sampling)
+	LastMatch        time.Time
+}
+
+// Stats are cumulative counts for one input. They are only ever increased,
+// so a reader can turn them into counter deltas.
+type Stats struct {
+	Lines           uint64
+	Bytes           uint64
+	Events          uint64
+	LinesForwarded  uint64
+	EventsForwarded uint64
+	Truncated       uint64
+	Rules           []RuleStats // indexed like the rule set
+}
+
+type heldState uint8
+
+const (
+	decided   heldState = iota
+	candidate           // may still be claimed as a pair partner
+	waiting             // matched a paired rule, looking for a partner
+)
+
+// held is an event in the engine's queue.
+type held struct {
+	span
+	seq     uint64
+	state   heldState
+	verdict event.Verdict
+	rule    int    // index of the matching rule, -1 when none
+	partner bool   // removed as another event's partner
+	mask    uint64 // candidate: the paired rules whose pair.match it satisfies
+	claimed bool
+}
+
+// engine applies the rules to one source's events and releases them in
+// input order. Events that take part in pairing are held in a queue until
+// their fate is known; everything behind a held event waits with it, so
+// output order always equals input order.
+type engine struct {
+	rules  []*rules.Rule
+	paired []int // indexes into rules of the rules with a pair:, at most 64
+	prefix prefixer
+	arena  *arena
+	stats  *Stats
+
+	q       []held
+	head    int
+	seq     uint64
+	view    []byte
+	out     *event.OutBatch
+	lastOff int64 // end offset of the last released event
+	hasOff  bool
+}
+
+func newEngine(rs []*rules.Rule, p prefixer, a *arena, st *Stats) *engine {
+	e := &engine{rules: rs, prefix: p, arena: a, stats: st}
+	for i, r := range rs {
+		if r.Pair != nil && len(e.paired) < 64 {
+			e.paired = append(e.paired, i)
+		}
+	}
+	return e
+}
+
+// add takes one assembled event.
+func (e *engine) add(s span) {
+	e.stats.Events++
+	if s.truncated {
+		e.stats.Truncated++
+	}
+	h := held{span: s, seq: e.seq, rule: -1}
+	e.seq++
+
+	view := e.arena.slice(s.start, s.end)
+	if needsView(e.prefix, view) {
+		e.view = matchView(e.view[:0], e.prefix, view)
+		view = e.view
+	}
+	h.rule = e.firstMatch(view)
+	switch {
+	case h.rule < 0:
+		h.mask = e.partnerMask(view)
+		if h.mask != 0 && e.claimForWaiting(&h) {
+			break
+		}
+		if h.mask != 0 {
+			h.state = candidate
+		} else {
+			h.verdict = event.Forwarded
+		}
+	default:
+		r := e.rules[h.rule]
+		rs := &e.stats.Rules[h.rule]
+		rs.Matched++
+		rs.LastMatch = s.at
+		switch {
+		case r.Action == rules.Keep:
+			h.verdict = event.Forwarded
+		case r.Pair == nil:
+			e.suppress(&h)
+		default:
+			if !e.claimEarlier(&h) {
+				h.state = waiting
+			}
+		}
+	}
+	e.q = append(e.q, h)
+	e.release(s.at, false)
+}
+
+func (e *engine) firstMatch(view []byte) int {
+	for i, r := range e.rules {
+		if r.Match.Match(view) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (e *engine) partnerMask(view []byte) uint64 {
+	var m uint64
+	for bit, ri := range e.paired {
+		if e.rules[ri].Pair.Match.Match(view) {
+			m |= 1 << bit
+		}
+	}
+	return m
+}
+
+func (e *engine) pairBit(rule int) uint64 {
+	for bit, ri := range e.paired {
+		if ri == rule {
+			return 1 << bit
+		}
+	}
+	return 0
+}
+
+// claimEarlier looks back for the earliest unclaimed partner of h's rule
+// within reach, and pairs them.
+func (e *engine) claimEarlier(h *held) bool {
+	p := e.rules[h.rule].Pair
+	bit := e.pairBit(h.rule)
+	for i := e.head; i < len(e.q); i++ {
+		c := &e.q[i]
+		if c.state != candidate || c.claimed || c.mask&bit == 0 {
+			continue
+		}
+		if h.seq-c.seq > uint64(p.Within) || h.at.Sub(c.at) > p.MaxWait {
+			continue
+		}
+		e.pair(h, c)
+		return true
+	}
+	return false
+}
+
+// claimForWaiting gives candidate c to the earliest event still waiting for
+// a partner that c can serve.
+func (e *engine) claimForWaiting(c *held) bool {
+	for i := e.head; i < len(e.q); i++ {
+		w := &e.q[i]
+		if w.state != waiting {
+			continue
+		}
+		p := e.rules[w.rule].Pair
+		if c.mask&e.pairBit(w.rule) == 0 {
+			continue
+		}
+		if c.seq-w.seq > uint64(p.Within) || c.at.Sub(w.at) > p.MaxWait {
+			continue
+		}
+		e.pair(w, c)
+		return true
+	}
+	return false
+}
+
+// pair settles a matched event and its partner together.
+func (e *engine) pair(m, partner *held) {
+	partner.claimed = true
+	partner.state = decided
+	partner.rule = m.rule
+	m.state = decided
+	if e.suppress(m) {
+		if e.rules[m.rule].Pair.DropPartner {
+			partner.verdict = event.Suppressed
+			partner.partner = true
+			e.stats.Rules[m.rule].LinesSuppressed += uint64(partner.lines)
+		} else {
+			partner.verdict = event.Forwarded
+		}
+	} else {
+		partner.verdict = event.Forwarded
+	}
+}
+
+// suppress decides a matched event's fate, honouring `sample`: it reports
+// whether the event is removed.
+func (e *engine) suppress(h *held) bool {
+	r := e.rules[h.rule]
+	rs := &e.stats.Rules[h.rule]
+	h.state = decided
+	if r.Sample > 0 && (rs.EventsSuppressed+rs.Sampled+1)%uint64(r.Sample) == 0 {
+		rs.Sampled++
+		h.verdict = event.Forwarded
+		return false
+	}
+	rs.EventsSuppressed++
+	rs.LinesSuppressed += uint64(h.lines)
+	h.verdict = event.Suppressed
+	return true
+}
+
+// expired reports whether h can no longer find a partner: `within` events
+// have passed it or it has waited `max_wait`.
+func (e *engine) expired(h *held, now time.Time, final bool) bool {
+	if final {
+		return true
+	}
+	switch h.state {
+	case waiting:
+		p := e.rules[h.rule].Pair
+		return e.seq-1-h.seq >= uint64(p.Within) || now.Sub(h.at) >= p.MaxWait
+	case candidate:
+		for bit, ri := range e.paired {
+			if h.mask&(1<<bit) == 0 {
+				continue
+			}
+			p := e.rules[ri].Pair
+			if e.seq-1-h.seq < uint64(p.Within) && now.Sub(h.at) < p.MaxWait {
+				return false
+			}
+		}
+		return true
+	}
+	return true
+}
+
+// release passes decided events at the head of the queue to the output
+// batch, settling expired ones on the way. final settles everything.
+func (e *engine) release(now time.Time, final bool) {
+	for e.head < len(e.q) {
+		h := &e.q[e.head]
+		if h.state != decided {
+			if !e.expired(h, now, final) {
+				break
+			}
+			if h.state == waiting {
+				e.stats.Rules[h.rule].Unpaired++
+			}
+			h.state = decided
+			h.verdict = event.Forwarded
+		}
+		raw := e.arena.slice(h.start, h.end)
+		if e.out != nil {
+			e.out.Add(raw, h.verdict)
+		}
+		if h.verdict == event.Forwarded {
+			e.stats.LinesForwarded += uint64(h.lines)
+			e.stats.EventsForwarded++
+		}
+		e.lastOff, e.hasOff = h.endOffset, true
+		e.head++
+		e.arena.release(h.end)
+	}
+	if e.head == len(e.q) {
+		e.q = e.q[:0]
+		e.head = 0
+	} else if e.head >= 1024 && e.head*2 >= len(e.q) {
+		n := copy(e.q, e.q[e.head:])
+		e.q = e.q[:n]
+		e.head = 0
+	}
+}
+
+// holding is the number of lines in events not yet released.
+func (e *engine) holding() int {
+	n := 0
+	for i := e.head; i < len(e.q); i++ {
+		n += e.q[i].lines
+	}
+	return n
+}

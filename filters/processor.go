@@ -1,0 +1,155 @@
+// Package filters turns an input's lines into events (multiline assembly)
+// and decides each event's fate with the rules, keeping input order.
+package filters
+
+import (
+	"time"
+
+	"github.com/logsift/logsift/event"
+	"github.com/logsift/logsift/rules"
+)
+
+// Processor assembles and filters the lines of one configured input. Each
+// file (source) of the input has its own assembler and pairing window; the
+// counts are per input. A Processor is used from one goroutine.
+type Processor struct {
+	input   rules.Input
+	rules   []*rules.Rule
+	prefix  prefixer
+	stats   Stats
+	sources map[string]*source
+	order   []*source // deterministic iteration for ticks and acks
+}
+
+// source is the state kept for one file of an input.
+type source struct {
+	path  string
+	file  event.FileID
+	arena arena
+	asm   *assembler
+	eng   *engine
+}
+
+// NewProcessor returns a processor for input applying rs in order.
+func NewProcessor(input rules.Input, rs []*rules.Rule) *Processor {
+	return &Processor{
+		input:   input,
+		rules:   rs,
+		prefix:  newPrefixer(input.Prefix),
+		stats:   Stats{Rules: make([]RuleStats, len(rs))},
+		sources: make(map[string]*source),
+	}
+}
+
+// Rules is the rule set the processor applies, in order; Stats().Rules is
+// indexed the same way.
+func (p *Processor) Rules() []*rules.Rule { return p.rules }
+
+// Stats returns the cumulative counts. The pointer stays valid until
+// SetRules.
+func (p *Processor) Stats() *Stats { return &p.stats }
+
+// Held is the number of lines read but not yet released (in an unfinished
+// event or waiting for a pair partner).
+func (p *Processor) Held() int {
+	n := 0
+	for _, s := range p.order {
+		n += s.asm.holding() + s.eng.holding()
+	}
+	return n
+}
+
+func (p *Processor) source(path string, file event.FileID, out *event.OutBatch) *source {
+	s := p.sources[path]
+	if s != nil && s.file != file {
+		// The file was replaced (rotation, truncation): whatever is still
+		// held belongs to the old file and is complete now.
+		p.finish(s, out)
+		s.file = file
+		return s
+	}
+	if s == nil {
+		s = &source{path: path, file: file}
+		s.eng = newEngine(p.rules, p.prefix, &s.arena, &p.stats)
+		s.asm = newAssembler(p.input.Multiline, p.prefix, &s.arena, s.eng.add)
+		p.sources[path] = s
+		p.order = append(p.order, s)
+	}
+	return s
+}
+
+// Process runs a batch of lines through assembly and rules, appending the
+// events that are settled to out (with an acknowledgement of how far the
+// file is now done).
+func (p *Processor) Process(b *event.LineBatch, out *event.OutBatch, now time.Time) {
+	s := p.source(b.Path, b.File, out)
+	p.stats.Lines += uint64(b.Len())
+	p.stats.Bytes += uint64(len(b.Data))
+	s.eng.out = out
+	for i := 0; i < b.Len(); i++ {
+		s.asm.push(b.Line(i), b.LineEndOffset(i), now)
+	}
+	s.eng.release(now, false)
+	p.ack(s, out)
+	s.eng.out = nil
+}
+
+// Tick emits events held past flush_after or max_wait.
+func (p *Processor) Tick(now time.Time, out *event.OutBatch) {
+	for _, s := range p.order {
+		s.eng.out = out
+		s.asm.tick(now)
+		s.eng.release(now, false)
+		p.ack(s, out)
+		s.eng.out = nil
+	}
+}
+
+// Finish settles everything held for path (its file ended or vanished).
+func (p *Processor) Finish(path string, out *event.OutBatch) {
+	if s := p.sources[path]; s != nil {
+		p.finish(s, out)
+	}
+}
+
+// Close settles everything held, as at the end of the input.
+func (p *Processor) Close(out *event.OutBatch) {
+	for _, s := range p.order {
+		p.finish(s, out)
+	}
+}
+
+func (p *Processor) finish(s *source, out *event.OutBatch) {
+	s.eng.out = out
+	s.asm.flush()
+	s.asm.midLine = false
+	s.eng.release(time.Time{}, true)
+	p.ack(s, out)
+	s.eng.out = nil
+}
+
+func (p *Processor) ack(s *source, out *event.OutBatch) {
+	if s.eng.hasOff && out != nil {
+		out.Acknowledge(event.Ack{Input: p.input.Name, Path: s.path, File: s.file, Offset: s.eng.lastOff})
+	}
+}
+
+// SetRules switches to a new rule set at an event boundary: events waiting
+// for a partner under the old rules are settled (forwarded, as unpaired)
+// first, the event being assembled carries over.
+func (p *Processor) SetRules(rs []*rules.Rule, out *event.OutBatch) {
+	for _, s := range p.order {
+		s.eng.out = out
+		s.eng.release(time.Time{}, true)
+		p.ack(s, out)
+		s.eng.out = nil
+	}
+	p.rules = rs
+	p.stats.Rules = make([]RuleStats, len(rs))
+	for _, s := range p.order {
+		fresh := newEngine(rs, p.prefix, &s.arena, &p.stats)
+		fresh.seq = s.eng.seq
+		s.eng = fresh
+		s.asm.emit = fresh.add
+	}
+}
