@@ -46,11 +46,11 @@ const (
 // once every output has written it. Outputs are used only from Run's
 // goroutine; Reopen, Healthy and Stalled may be called from any goroutine.
 type Fanout struct {
-	outs   []Output
-	sels   []Selection
-	counts []bool // whether sels[i] applies (the output is a Selector)
-	obs    Observer
-	log    *slog.Logger
+	outs      []Output
+	sels      []Selection
+	selective []bool // whether sels[i] applies (the output is a Selector)
+	obs       Observer
+	log       *slog.Logger
 
 	reopen chan struct{}
 
@@ -84,7 +84,7 @@ func NewFanout(outs []Output, obs Observer, logger *slog.Logger) *Fanout {
 	f := &Fanout{
 		outs:          outs,
 		sels:          make([]Selection, len(outs)),
-		counts:        make([]bool, len(outs)),
+		selective:     make([]bool, len(outs)),
 		obs:           obs,
 		log:           logger,
 		reopen:        make(chan struct{}, 1),
@@ -99,7 +99,7 @@ func NewFanout(outs []Output, obs Observer, logger *slog.Logger) *Fanout {
 	}
 	for i, o := range outs {
 		if s, ok := o.(Selector); ok {
-			f.sels[i], f.counts[i] = s.Selection(), true
+			f.sels[i], f.selective[i] = s.Selection(), true
 		}
 	}
 	return f
@@ -170,7 +170,7 @@ func (f *Fanout) writeAll(ctx context.Context, b *event.OutBatch) error {
 			return err
 		}
 		n := SelectAll.Count(b)
-		if f.counts[i] {
+		if f.selective[i] {
 			n = f.sels[i].Count(b)
 		}
 		if n > 0 {
@@ -264,8 +264,9 @@ func (f *Fanout) recovered(i int) {
 	f.mu.Unlock()
 }
 
-// reopenAll reopens every output that writes to a path. A failure is
-// counted and logged; the output then fails its writes until it recovers.
+// reopenAll reopens every output that writes to a path. A failure starts
+// or continues the output's failure streak, which its next successful
+// write or flush ends.
 func (f *Fanout) reopenAll() {
 	for i, o := range f.outs {
 		r, ok := o.(Reopener)
@@ -276,11 +277,7 @@ func (f *Fanout) reopenAll() {
 		err := r.Reopen()
 		f.busySince.Store(0)
 		if err != nil {
-			f.log.Warn("reopening output failed", "output", o.Name(), "err", err)
-			f.obs.Failed(o.Name(), err)
-			f.mu.Lock()
-			f.failures[i] = err
-			f.mu.Unlock()
+			f.failed(i, err)
 			continue
 		}
 		f.log.Debug("output reopened", "output", o.Name())

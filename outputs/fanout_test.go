@@ -544,3 +544,48 @@ func BenchmarkFanoutWrite(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// TestFanoutReopenFailureThenHealthy checks a failed reopen marks the
+// output unhealthy until a later write succeeds without another reopen.
+func TestFanoutReopenFailureThenHealthy(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "logs")
+	if err := os.Mkdir(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "out.log")
+	file, err := NewFile("out", path, SelectForwarded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := newCounts()
+	f := NewFanout([]Output{file}, obs, nil)
+	var a acks
+	in := make(chan *event.OutBatch)
+	errc := run(context.Background(), f, in, a.done)
+
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	f.Reopen()
+	waitFor(t, "the failed reopen", func() bool { return obs.get(obs.failed, "out") == 1 })
+	if err := f.Healthy(); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Healthy after a failed reopen: %v", err)
+	}
+	if err := os.Mkdir(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	in <- batchOf(ev{"after\n", fwd})
+	close(in)
+	if err := result(t, errc); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Healthy(); err != nil {
+		t.Errorf("Healthy after a successful write: %v", err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, path); got != "after\n" {
+		t.Errorf("file holds %q", got)
+	}
+}
