@@ -1,0 +1,46 @@
+# logsift — the documented entry points. CI runs `make test`.
+
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.revision=$(REVISION)
+FUZZTIME ?= 5s
+
+# Fuzz targets as package:target pairs; `make fuzz` runs each for FUZZTIME.
+FUZZ_TARGETS := ./filters:FuzzAssembler ./filters:FuzzPrefix ./rules:FuzzParse
+
+.PHONY: all build test unit vet fuzz demo clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/logsift ./cmd/logsift
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+# vet, every unit and integration test under the race detector, then a short
+# run of every fuzz target.
+test: vet unit
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	done
+
+# Runs the built binary with the built-in rules on a bundled real capture
+# and shows what was suppressed.
+demo: build
+	@sh testdata/demo/demo.sh bin/logsift
+
+clean:
+	rm -rf bin dist .bench .demo
+
+-include bench/bench.mk
+-include deploy/deploy.mk
