@@ -142,7 +142,7 @@ func TestReaderRoundTrip(t *testing.T) {
 		{name: "default max 1MiB+1 line", in: append(bytes.Repeat([]byte("w"), DefaultMaxLineBytes+1), "\r\n"...)},
 		{name: "random one byte reads", in: randomLog(20_000, 1), max: small, wrap: iotest.OneByteReader},
 		{name: "random half reads", in: randomLog(200_000, 2), max: 100, wrap: iotest.HalfReader},
-		{name: "random data with EOF", in: randomLog(2 << 20, 3), wrap: iotest.DataErrReader},
+		{name: "random data with EOF", in: randomLog(2<<20, 3), wrap: iotest.DataErrReader},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -285,7 +285,9 @@ func TestReaderRecyclesBatches(t *testing.T) {
 	in := randomLog(8<<20, 4)
 	out := make(chan *event.LineBatch)
 	errc := make(chan error, 1)
-	go func() { errc <- NewReader("app", "-", bytes.NewReader(in), ReaderOptions{}).Run(context.Background(), out) }()
+	go func() {
+		errc <- NewReader("app", "-", bytes.NewReader(in), ReaderOptions{}).Run(context.Background(), out)
+	}()
 	seen := map[*event.LineBatch]bool{}
 	var got []byte
 	n := 0
