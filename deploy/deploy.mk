@@ -22,8 +22,9 @@ DIST_DIR    ?= dist
 
 # Debian versions must start with a digit and sort sensibly: "v1.2.0" ->
 # "1.2.0", a `git describe` suffix "1.2.0-3-gabc" -> "1.2.0+3+gabc" (newer
-# than 1.2.0), and a non-numeric version "dev" -> "0~dev".
-DEB_VERSION    ?= $(shell printf '%s' '$(VERSION)' | sed -e 's/^v//' -e 's/-/+/g' -e 's/^\([^0-9]\)/0~\1/')
+# than 1.2.0), and anything that is not a release number - a bare commit
+# "4e47277-dirty", "dev" - sorts before every release: "0~4e47277+dirty".
+DEB_VERSION    ?= $(shell printf '%s' '$(VERSION)' | sed -e 's/^v//' -e 's/-/+/g' -e '/^[0-9][0-9]*\./!s/^/0~/')
 DEB_ARCH       ?= $(shell dpkg --print-architecture 2>/dev/null || go env GOARCH)
 DEB_MAINTAINER ?= logsift maintainers <maintainers@logsift.invalid>
 DEB_STAGE      ?= $(DIST_DIR)/deb-root

@@ -650,3 +650,34 @@ func dpkgStatus(t *testing.T) string {
 	}
 	return strings.TrimSpace(out)
 }
+
+// TestDebVersion checks how `make deb` turns VERSION into a Debian version
+// that dpkg accepts and that orders releases, later commits and untagged
+// builds correctly. It only prints the recipe (make -n).
+func TestDebVersion(t *testing.T) {
+	tests := []struct{ version, want string }{
+		{"v1.2.3", "1.2.3"},
+		{"1.2.3", "1.2.3"},
+		{"v1.2.3-4-gabcdef", "1.2.3+4+gabcdef"},
+		{"v1.2.3-4-gabcdef-dirty", "1.2.3+4+gabcdef+dirty"},
+		{"4e47277-dirty", "0~4e47277+dirty"},
+		{"dev", "0~dev"},
+	}
+	bin := stubBinary(t, t.TempDir())
+	for _, tt := range tests {
+		t.Run(tt.version, func(t *testing.T) {
+			out := harnessMake(t, bin, "-n", "deb", "VERSION="+tt.version, "DEB_ARCH=amd64", "DIST_DIR=/nonexistent")
+			want := "/nonexistent/logsift_" + tt.want + "_amd64.deb"
+			if !strings.Contains(out, want) {
+				t.Errorf("make -n deb does not build %s:\n%s", want, out)
+			}
+		})
+	}
+	if _, err := exec.LookPath("dpkg"); err == nil {
+		for _, tt := range tests {
+			if out, err := run(t, "/", nil, "dpkg", "--validate-version", tt.want); err != nil {
+				t.Errorf("dpkg rejects %q: %v %s", tt.want, err, out)
+			}
+		}
+	}
+}
