@@ -1,0 +1,658 @@
+// Package rules loads logsift's configuration and its built-in rule packs,
+// and compiles rules into matchers.
+//
+// Decoding is strict: the YAML is walked node by node, so an unknown key is
+// an error at every level, and every error carries the position of the
+// value it is about ("FILE:LINE:COL: message"). All errors of a file are
+// reported at once.
+package rules
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is a loaded, validated configuration with defaults applied.
+type Config struct {
+	File      string // the path passed to Load or Parse; "" for Default
+	Inputs    []Input
+	Use       []string // packs in use
+	Disable   []string // pack rules switched off
+	Outputs   []OutputSpec
+	Summary   Summary
+	Positions Positions
+	Metrics   Metrics
+	// Rules are the effective rules in evaluation order: the user's rules
+	// first, then the rules of each pack in Use, in pack order, minus
+	// Disable.
+	Rules []*Rule
+}
+
+// Input is one source of lines: files matched by globs, or stdin.
+type Input struct {
+	Name      string   // metric label
+	Paths     []string // globs; exactly ["-"] for stdin
+	Exclude   []string // globs of paths to skip
+	StartAt   string   // "end" or "beginning", for files without a saved position
+	Prefix    Prefix
+	Multiline Multiline
+}
+
+// Prefix describes a per-line prefix that is stripped for grouping and
+// matching (outputs still write it).
+type Prefix struct {
+	// Kind is "none", "docker-compose", "journald-short",
+	// "kubernetes-cri" or "regex".
+	Kind  string
+	Regex *regexp.Regexp // set only for Kind "regex"
+}
+
+// Multiline configures how lines are grouped into events.
+type Multiline struct {
+	Preset string // "python", "none" or "custom"
+	// Start and Continue are set only for the custom preset.
+	Start, Continue *regexp.Regexp
+	MaxLines        int
+	MaxBytes        int
+	FlushAfter      time.Duration // a held event is emitted after this much quiet
+}
+
+// OutputSpec is one configured output.
+type OutputSpec struct {
+	Name   string // metric label
+	Type   string // "stdout" or "file"
+	Path   string // for type file
+	Events string // "forwarded", "suppressed" or "all"
+}
+
+// Summary configures periodic suppression summaries.
+type Summary struct {
+	Every time.Duration // 0 = off
+}
+
+// Positions configures where read offsets are saved.
+type Positions struct {
+	Path string // "" = not saved
+}
+
+// Metrics configures the HTTP server for /metrics and health.
+type Metrics struct {
+	Listen string // "" = no server
+}
+
+// Defaults applied to settings a configuration leaves out.
+const (
+	DefaultMetricsListen = "127.0.0.1:9468" // for configs read from a file
+	DefaultMaxLines      = 1000
+	DefaultMaxBytes      = 1 << 20
+	DefaultFlushAfter    = 250 * time.Millisecond
+)
+
+var (
+	topKeys       = []string{"inputs", "use", "disable", "rules", "outputs", "summary", "positions", "metrics"}
+	inputKeys     = []string{"name", "paths", "exclude", "start_at", "prefix", "multiline"}
+	multilineKeys = []string{"preset", "start", "continue", "max_lines", "max_bytes", "flush_after"}
+	outputKeys    = []string{"type", "path", "events", "name"}
+	prefixKinds   = []string{"none", "docker-compose", "journald-short", "kubernetes-cri"}
+)
+
+// Load reads and parses the configuration file at path. A file that cannot
+// be read yields a plain error; a file with problems yields Errors.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse parses a configuration; file names it in errors and in Config.File.
+// Empty data is a valid configuration with every default. The error, if
+// any, is of type Errors.
+func Parse(file string, data []byte) (*Config, error) {
+	return parse(file, data, Packs())
+}
+
+// Default is the zero-config setup of logsift as a pipeline stage: stdin
+// through the default packs to stdout, with no metrics server.
+func Default() *Config {
+	cfg, err := parse("", nil, Packs())
+	if err != nil {
+		panic(fmt.Sprintf("rules: default configuration is invalid: %v", err))
+	}
+	cfg.Metrics.Listen = ""
+	return cfg
+}
+
+func parse(file string, data []byte, packs []*Pack) (*Config, error) {
+	d := &decoder{file: file}
+	cfg := d.config(d.document(data), packs)
+	if err := d.result(); err != nil {
+		return nil, err
+	}
+	cfg.File = file
+	return cfg, nil
+}
+
+func (d *decoder) config(root *yaml.Node, packs []*Pack) *Config {
+	s := scope{d: d}
+	cfg := &Config{
+		Inputs:  []Input{stdinInput()},
+		Outputs: []OutputSpec{{Name: "stdout", Type: "stdout", Events: "forwarded"}},
+		Metrics: Metrics{Listen: DefaultMetricsListen},
+	}
+	m := map[string]entry{}
+	if root != nil {
+		var ok bool
+		if m, ok = s.mapping(root, "", "", topKeys); !ok {
+			return cfg
+		}
+	}
+	if e, has := m["inputs"]; has {
+		cfg.Inputs = d.inputs(e.val)
+	}
+	if e, has := m["outputs"]; has {
+		cfg.Outputs = d.outputs(e.val)
+	}
+	var userRules []*Rule
+	var userRefs []ruleRef
+	if e, has := m["rules"]; has {
+		userRules, userRefs = d.rules(e.val, "")
+	}
+	var use, disable []*yaml.Node
+	e, useGiven := m["use"]
+	if useGiven {
+		use, _ = s.strList(e.val, "use")
+	}
+	if e, has := m["disable"]; has {
+		disable, _ = s.strList(e.val, "disable")
+	}
+	d.effectiveRules(cfg, userRules, userRefs, use, useGiven, disable, packs)
+
+	if e, has := m["summary"]; has {
+		if sm, ok := s.mapping(e.val, "summary", "summary", []string{"every"}); ok {
+			if e, has := sm["every"]; has {
+				cfg.Summary.Every, _ = s.duration(e.val, "every", false)
+			}
+		}
+	}
+	if e, has := m["positions"]; has {
+		if pm, ok := s.mapping(e.val, "positions", "positions", []string{"path"}); ok {
+			if e, has := pm["path"]; has {
+				cfg.Positions.Path, _ = s.str(e.val, "path")
+			}
+		}
+	}
+	if e, has := m["metrics"]; has {
+		if mm, ok := s.mapping(e.val, "metrics", "metrics", []string{"listen"}); ok {
+			if e, has := mm["listen"]; has {
+				cfg.Metrics.Listen = s.listen(e.val)
+			}
+		}
+	}
+	return cfg
+}
+
+func (s scope) listen(n *yaml.Node) string {
+	v, ok := s.str(n, "listen")
+	if !ok || v == "" {
+		return v
+	}
+	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		s.errorf(deref(n), `listen: invalid address %q (want host:port such as 127.0.0.1:9468, or "" for no server)`, v)
+	}
+	return v
+}
+
+// effectiveRules resolves use and disable against the packs and sets
+// cfg.Use, cfg.Disable and cfg.Rules, reporting rule names defined twice.
+func (d *decoder) effectiveRules(cfg *Config, user []*Rule, userRefs []ruleRef,
+	use []*yaml.Node, useGiven bool, disable []*yaml.Node, packs []*Pack,
+) {
+	byName := make(map[string]*Pack, len(packs))
+	var available []string
+	for _, p := range packs {
+		byName[p.Name] = p
+		available = append(available, p.Name)
+	}
+
+	var used []*Pack
+	useNode := make(map[string]*yaml.Node) // for messages about a pack
+	if !useGiven {
+		for _, p := range packs {
+			if p.Default {
+				used = append(used, p)
+			}
+		}
+	}
+	for _, n := range use {
+		p, ok := byName[n.Value]
+		switch {
+		case !ok:
+			d.add(n, fmt.Sprintf("use: unknown pack %q (available: %s)", n.Value, strings.Join(available, ", ")))
+		case useNode[n.Value] != nil:
+			d.add(n, fmt.Sprintf("use: pack %q listed twice", n.Value))
+		default:
+			useNode[n.Value] = n
+			used = append(used, p)
+		}
+	}
+	cfg.Use = make([]string, 0, len(used))
+	inUse := make(map[string]bool)
+	for _, p := range used {
+		cfg.Use = append(cfg.Use, p.Name)
+		for _, r := range p.Rules {
+			inUse[r.Name] = true
+		}
+	}
+
+	disabled := make(map[string]bool)
+	for _, n := range disable {
+		name := n.Value
+		switch {
+		case disabled[name]:
+			d.add(n, fmt.Sprintf("disable: %q listed twice", name))
+		case !inUse[name]:
+			d.add(n, "disable: "+notInUse(name, cfg.Use, packs))
+		default:
+			disabled[name] = true
+			cfg.Disable = append(cfg.Disable, name)
+		}
+	}
+
+	cfg.Rules = append(cfg.Rules, user...)
+	owner := make(map[string]*Rule)
+	for _, r := range user {
+		owner[r.Name] = r
+	}
+	userAt := make(map[string]ruleRef, len(userRefs))
+	for _, ref := range userRefs {
+		userAt[ref.name] = ref
+	}
+	for _, p := range used {
+		for _, r := range p.Rules {
+			if disabled[r.Name] {
+				continue
+			}
+			if ref, clash := userAt[r.Name]; clash {
+				d.add(ref.node, fmt.Sprintf("rule %q: name already used by pack %q (%s); add it to disable to replace the pack's rule",
+					r.Name, p.Name, r.Pos))
+				continue
+			}
+			if first, clash := owner[r.Name]; clash {
+				d.add(useNode[p.Name], fmt.Sprintf("use: pack %q rule %q has the same name as a rule of pack %q (%s); disable one of them",
+					p.Name, r.Name, first.Pack, first.Pos))
+				continue
+			}
+			owner[r.Name] = r
+			cfg.Rules = append(cfg.Rules, r)
+		}
+	}
+}
+
+func notInUse(name string, inUse []string, packs []*Pack) string {
+	for _, p := range packs {
+		if slices.Contains(inUse, p.Name) {
+			continue
+		}
+		for _, r := range p.Rules {
+			if r.Name == name {
+				return fmt.Sprintf("rule %q belongs to pack %q, which is not in use", name, p.Name)
+			}
+		}
+	}
+	if len(inUse) == 0 {
+		return fmt.Sprintf("no rule %q: no packs are in use", name)
+	}
+	return fmt.Sprintf("no rule %q in the packs in use (%s)", name, strings.Join(inUse, ", "))
+}
+
+func stdinInput() Input {
+	return Input{
+		Name:      "stdin",
+		Paths:     []string{"-"},
+		StartAt:   "end",
+		Prefix:    Prefix{Kind: "none"},
+		Multiline: defaultMultiline(),
+	}
+}
+
+func defaultMultiline() Multiline {
+	return Multiline{
+		Preset:     "python",
+		MaxLines:   DefaultMaxLines,
+		MaxBytes:   DefaultMaxBytes,
+		FlushAfter: DefaultFlushAfter,
+	}
+}
+
+func (d *decoder) inputs(n *yaml.Node) []Input {
+	s := scope{d: d}
+	items, ok := s.list(n, "inputs")
+	if !ok {
+		return nil
+	}
+	if len(items) == 0 {
+		s.errorf(deref(n), "inputs: needs at least one input (leave the key out to read stdin)")
+		return nil
+	}
+	type seen struct {
+		pos     string
+		derived bool
+	}
+	names := make(map[string]seen)
+	stdinAt := ""
+	var out []Input
+	for i, item := range items {
+		in, derived, ok := d.input(item, i+1)
+		if in.Name == "" {
+			continue
+		}
+		at := deref(item)
+		if first, dup := names[in.Name]; dup {
+			msg := fmt.Sprintf("input %q: name already used by the input at %s", in.Name, first.pos)
+			if derived || first.derived {
+				msg += " (names are derived from the first path; set name to tell them apart)"
+			}
+			d.add(at, msg)
+		} else {
+			names[in.Name] = seen{pos: d.pos(at), derived: derived}
+		}
+		if slices.Equal(in.Paths, []string{"-"}) {
+			if stdinAt != "" {
+				d.add(at, fmt.Sprintf("input %q: stdin is already read by the input at %s", in.Name, stdinAt))
+			}
+			stdinAt = d.pos(at)
+		}
+		if ok {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// input decodes one input. derived reports that its name comes from its
+// first path; ok that it has no errors. in.Name is set whenever a name is
+// known, for duplicate checks.
+func (d *decoder) input(n *yaml.Node, index int) (in Input, derived, ok bool) {
+	s := scope{d: d, prefix: fmt.Sprintf("input %d: ", index)}
+	if name := peek(n, "name"); name != "" {
+		s.prefix = fmt.Sprintf("input %q: ", name)
+	} else if first := peek(n, "paths"); first != "" {
+		s.prefix = fmt.Sprintf("input %q: ", deriveName(first))
+	}
+	before := len(d.errs)
+	m, ok := s.mapping(n, "", "input", inputKeys)
+	if !ok {
+		return in, false, false
+	}
+	n = deref(n)
+	in = Input{StartAt: "end", Prefix: Prefix{Kind: "none"}, Multiline: defaultMultiline()}
+	if e, has := m["name"]; has {
+		in.Name, _ = s.name(e.val, "name")
+	} else if first := firstString(m["paths"].val); first != "" {
+		in.Name, derived = deriveName(first), true
+	}
+	if e, has := m["paths"]; has {
+		in.Paths = s.paths(e.val)
+	} else {
+		s.errorf(n, "paths is required")
+	}
+	if e, has := m["exclude"]; has {
+		items, _ := s.strList(e.val, "exclude")
+		for _, it := range items {
+			if _, err := filepath.Match(it.Value, ""); err != nil || it.Value == "" {
+				s.errorf(it, "exclude: invalid glob %q", it.Value)
+				continue
+			}
+			in.Exclude = append(in.Exclude, it.Value)
+		}
+	}
+	if e, has := m["start_at"]; has {
+		in.StartAt, _ = s.enum(e.val, "start_at", "end", "beginning")
+	}
+	if e, has := m["prefix"]; has {
+		in.Prefix = s.linePrefix(e.val)
+	}
+	if e, has := m["multiline"]; has {
+		in.Multiline = s.multiline(e.val)
+	}
+	return in, derived, len(d.errs) == before
+}
+
+func (s scope) paths(n *yaml.Node) []string {
+	items, ok := s.strList(n, "paths")
+	if !ok {
+		return nil
+	}
+	if len(items) == 0 {
+		s.errorf(deref(n), "paths: needs at least one path or glob")
+		return nil
+	}
+	var out []string
+	for _, it := range items {
+		p := it.Value
+		switch {
+		case p == "":
+			s.errorf(it, "paths: empty path")
+			continue
+		case p == "-":
+			if len(items) > 1 {
+				s.errorf(it, `paths: "-" (stdin) must be the only path of its input`)
+				continue
+			}
+		default:
+			if _, err := filepath.Match(p, ""); err != nil {
+				s.errorf(it, "paths: invalid glob %q", p)
+				continue
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// deriveName makes a metric-label name from a path or glob: the base name
+// without extension and glob syntax, or the nearest directory name when
+// nothing is left ("/var/log/webapp/*.log" -> "webapp").
+func deriveName(path string) string {
+	if path == "-" {
+		return "stdin"
+	}
+	parts := strings.Split(filepath.ToSlash(path), "/")
+	for i := len(parts) - 1; i >= 0; i-- {
+		part := parts[i]
+		if ext := filepath.Ext(part); ext != part {
+			part = strings.TrimSuffix(part, ext)
+		}
+		if name := sanitizeName(part); name != "" {
+			return name
+		}
+	}
+	return "input"
+}
+
+// sanitizeName drops glob syntax, lowercases, and turns every other
+// character outside [a-z0-9_-] into a single '-'.
+func sanitizeName(s string) string {
+	var b strings.Builder
+	inClass := false
+	for _, r := range s {
+		switch {
+		case inClass:
+			inClass = r != ']'
+			continue
+		case r == '[':
+			inClass = true
+			continue
+		case strings.ContainsRune("*?{}\\", r):
+			continue
+		case r >= 'A' && r <= 'Z':
+			r += 'a' - 'A'
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_', r == '-':
+		default:
+			r = '-'
+		}
+		if r == '-' && strings.HasSuffix(b.String(), "-") {
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return strings.Trim(b.String(), "-")
+}
+
+func (s scope) linePrefix(n *yaml.Node) Prefix {
+	v := deref(n)
+	if v != nil && v.Kind == yaml.MappingNode {
+		m, ok := s.mapping(n, "prefix", "prefix", []string{"regex"})
+		if !ok {
+			return Prefix{}
+		}
+		e, has := m["regex"]
+		if !has {
+			s.errorf(v, "prefix: regex is required")
+			return Prefix{}
+		}
+		re, _ := s.regex(e.val, "regex")
+		return Prefix{Kind: "regex", Regex: re}
+	}
+	kind, ok := s.str(n, "prefix")
+	if ok && !slices.Contains(prefixKinds, kind) {
+		s.errorf(v, "prefix: invalid value %q (want %s, or {regex: '...'})", kind, strings.Join(prefixKinds, ", "))
+		return Prefix{}
+	}
+	return Prefix{Kind: kind}
+}
+
+func (s scope) multiline(n *yaml.Node) Multiline {
+	ml := defaultMultiline()
+	m, ok := s.mapping(n, "multiline", "multiline", multilineKeys)
+	if !ok {
+		return ml
+	}
+	if e, has := m["preset"]; has {
+		ml.Preset, ok = s.enum(e.val, "preset", "python", "none", "custom")
+	}
+	if ok {
+		for _, key := range []string{"start", "continue"} {
+			e, has := m[key]
+			switch {
+			case ml.Preset == "custom" && !has:
+				s.errorf(deref(m["preset"].val), "preset custom: %s is required", key)
+			case ml.Preset == "custom":
+				re, _ := s.regex(e.val, key)
+				if key == "start" {
+					ml.Start = re
+				} else {
+					ml.Continue = re
+				}
+			case has:
+				s.errorf(e.key, "%s: only applies to preset custom", key)
+			}
+		}
+	}
+	if e, has := m["max_lines"]; has {
+		ml.MaxLines, _ = s.integer(e.val, "max_lines", 1)
+	}
+	if e, has := m["max_bytes"]; has {
+		ml.MaxBytes, _ = s.size(e.val, "max_bytes")
+	}
+	if e, has := m["flush_after"]; has {
+		ml.FlushAfter, _ = s.duration(e.val, "flush_after", true)
+	}
+	return ml
+}
+
+func (d *decoder) outputs(n *yaml.Node) []OutputSpec {
+	s := scope{d: d}
+	items, ok := s.list(n, "outputs")
+	if !ok {
+		return nil
+	}
+	if len(items) == 0 {
+		s.errorf(deref(n), "outputs: needs at least one output (leave the key out to write to stdout)")
+		return nil
+	}
+	names := make(map[string]string)
+	paths := make(map[string]string)
+	var out []OutputSpec
+	for i, item := range items {
+		o, prefix, ok := d.output(item, i+1)
+		at := deref(item)
+		if o.Name != "" {
+			if first, dup := names[o.Name]; dup {
+				d.add(at, fmt.Sprintf("%sname %q already used by the output at %s (set name to tell them apart)", prefix, o.Name, first))
+				ok = false
+			} else {
+				names[o.Name] = d.pos(at)
+			}
+		}
+		if o.Path != "" {
+			clean := filepath.Clean(o.Path)
+			if first, dup := paths[clean]; dup {
+				d.add(at, fmt.Sprintf("%spath %q is already written by the output at %s", prefix, o.Path, first))
+				ok = false
+			} else {
+				paths[clean] = d.pos(at)
+			}
+		}
+		if ok {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// output decodes one output; prefix is how its messages start.
+func (d *decoder) output(n *yaml.Node, index int) (o OutputSpec, prefix string, ok bool) {
+	s := scope{d: d, prefix: fmt.Sprintf("output %d: ", index)}
+	if t := peek(n, "type"); t != "" {
+		s.prefix = fmt.Sprintf("output %d (%s): ", index, t)
+	}
+	before := len(d.errs)
+	m, ok := s.mapping(n, "", "output", outputKeys)
+	if !ok {
+		return o, s.prefix, false
+	}
+	n = deref(n)
+	o.Events = "forwarded"
+	if e, has := m["type"]; has {
+		o.Type, _ = s.enum(e.val, "type", "stdout", "file")
+	} else {
+		s.errorf(n, "type is required (stdout or file)")
+	}
+	e, hasPath := m["path"]
+	switch {
+	case o.Type == "file" && !hasPath:
+		s.errorf(n, "path is required for type file")
+	case o.Type == "file":
+		var ok bool
+		if o.Path, ok = s.str(e.val, "path"); ok && o.Path == "" {
+			s.errorf(deref(e.val), "path: must not be empty")
+		}
+	case o.Type == "stdout" && hasPath:
+		s.errorf(e.key, "path: only applies to type file")
+	}
+	if e, has := m["events"]; has {
+		o.Events, _ = s.enum(e.val, "events", "forwarded", "suppressed", "all")
+	}
+	if e, has := m["name"]; has {
+		var ok bool
+		if o.Name, ok = s.str(e.val, "name"); ok && o.Name == "" {
+			s.errorf(deref(e.val), "name: must not be empty")
+		}
+	} else if o.Type == "stdout" {
+		o.Name = "stdout"
+	} else if o.Path != "" {
+		o.Name = filepath.Base(o.Path)
+	}
+	return o, s.prefix, len(d.errs) == before
+}

@@ -1,0 +1,99 @@
+package rules
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Pack is a built-in set of rules for one known source of harmless errors.
+type Pack struct {
+	Name        string
+	Description string
+	Default     bool // used when a configuration has no `use` key
+	Rules       []*Rule
+}
+
+//go:embed packs/*.yaml
+var packFiles embed.FS
+
+var packKeys = []string{"pack", "description", "default", "rules"}
+
+// Packs returns the built-in packs, sorted by name, freshly compiled (the
+// caller may keep them). It panics if an embedded pack is invalid, which
+// the package's tests rule out.
+func Packs() []*Pack {
+	files, err := fs.Glob(packFiles, "packs/*.yaml")
+	if err != nil {
+		panic(fmt.Sprintf("rules: listing embedded packs: %v", err))
+	}
+	packs := make([]*Pack, 0, len(files))
+	for _, file := range files {
+		data, err := packFiles.ReadFile(file)
+		if err != nil {
+			panic(fmt.Sprintf("rules: reading embedded pack: %v", err))
+		}
+		p, err := ParsePack(file, data)
+		if err != nil {
+			panic(fmt.Sprintf("rules: embedded pack %s is invalid:\n%v", file, err))
+		}
+		if want := strings.TrimSuffix(path.Base(file), ".yaml"); p.Name != want {
+			panic(fmt.Sprintf("rules: embedded pack %s is named %q; the name must match the file", file, p.Name))
+		}
+		packs = append(packs, p)
+	}
+	slices.SortFunc(packs, func(a, b *Pack) int { return strings.Compare(a.Name, b.Name) })
+	return packs
+}
+
+// ParsePack parses a pack file with the same strict decoding as a
+// configuration: `pack` (name), `description`, `default` and `rules`.
+// The error, if any, is of type Errors.
+func ParsePack(file string, data []byte) (*Pack, error) {
+	d := &decoder{file: file}
+	p := d.pack(d.document(data))
+	if err := d.result(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (d *decoder) pack(root *yaml.Node) *Pack {
+	s := scope{d: d}
+	if root == nil {
+		d.add(nil, "empty pack: pack and rules are required")
+		return nil
+	}
+	m, ok := s.mapping(root, "", "pack", packKeys)
+	if !ok {
+		return nil
+	}
+	root = deref(root)
+	p := &Pack{}
+	if e, has := m["pack"]; has {
+		p.Name, _ = s.name(e.val, "pack")
+	} else {
+		s.errorf(root, "pack is required (the pack's name)")
+	}
+	if e, has := m["description"]; has {
+		p.Description, _ = s.str(e.val, "description")
+	}
+	if e, has := m["default"]; has {
+		p.Default, _ = s.boolean(e.val, "default")
+	}
+	e, has := m["rules"]
+	if !has {
+		s.errorf(root, "rules is required")
+		return p
+	}
+	p.Rules, _ = d.rules(e.val, p.Name)
+	if items, ok := s.list(e.val, "rules"); ok && len(items) == 0 {
+		s.errorf(deref(e.val), "rules: a pack needs at least one rule")
+	}
+	return p
+}

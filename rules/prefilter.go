@@ -1,0 +1,167 @@
+package rules
+
+import (
+	"regexp/syntax"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxLiterals caps the alternatives a prefilter checks; past that the
+// substring scans cost more than they save.
+const maxLiterals = 16
+
+// requiredLiterals returns strings at least one of which occurs in the text
+// of every match of expr, or nil when no such set can be derived (then the
+// regexp has to run on every event). It never returns an empty string.
+func requiredLiterals(expr string) []string {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	return required(re.Simplify())
+}
+
+// required is the analysis behind requiredLiterals.
+func required(re *syntax.Regexp) []string {
+	if s, ok := exact(re); ok {
+		if s == "" {
+			return nil
+		}
+		return []string{s}
+	}
+	switch re.Op {
+	case syntax.OpLiteral:
+		// Only partly exact (case folding, U+FFFD): keep the longest run
+		// that must appear byte for byte.
+		if run := longestExactRun(re); run != "" {
+			return []string{run}
+		}
+		return nil
+	case syntax.OpCapture, syntax.OpPlus:
+		return required(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return required(re.Sub[0])
+		}
+		return nil
+	case syntax.OpConcat:
+		return requiredConcat(re.Sub)
+	case syntax.OpAlternate:
+		var all []string
+		for _, sub := range re.Sub {
+			lits := required(sub)
+			if lits == nil {
+				// A branch without a required literal can match
+				// anything the prefilter would reject.
+				return nil
+			}
+			for _, l := range lits {
+				if !slices.Contains(all, l) {
+					all = append(all, l)
+				}
+			}
+			if len(all) > maxLiterals {
+				return nil
+			}
+		}
+		return all
+	}
+	return nil
+}
+
+// requiredConcat picks the most selective requirement of a concatenation:
+// every element's requirement holds, so any one of them is a valid
+// prefilter. Adjacent exact elements are joined into one longer literal.
+func requiredConcat(subs []*syntax.Regexp) []string {
+	var best []string
+	consider := func(lits []string) {
+		if lits != nil && (best == nil || selectivity(lits) > selectivity(best) ||
+			selectivity(lits) == selectivity(best) && len(lits) < len(best)) {
+			best = lits
+		}
+	}
+	var run strings.Builder
+	flush := func() {
+		if run.Len() > 0 {
+			consider([]string{run.String()})
+			run.Reset()
+		}
+	}
+	for _, sub := range subs {
+		if s, ok := exact(sub); ok {
+			run.WriteString(s)
+			continue
+		}
+		flush()
+		consider(required(sub))
+	}
+	flush()
+	return best
+}
+
+// selectivity ranks a literal set by its shortest member: the shortest
+// literal is the one most likely to occur by chance.
+func selectivity(lits []string) int {
+	m := len(lits[0])
+	for _, l := range lits[1:] {
+		m = min(m, len(l))
+	}
+	return m
+}
+
+// exact reports whether re matches exactly one string (ignoring zero-width
+// assertions, which consume nothing) and returns it.
+func exact(re *syntax.Regexp) (string, bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		for _, r := range re.Rune {
+			if !exactRune(r, re.Flags) {
+				return "", false
+			}
+		}
+		return string(re.Rune), true
+	case syntax.OpCapture:
+		return exact(re.Sub[0])
+	case syntax.OpConcat:
+		var b strings.Builder
+		for _, sub := range re.Sub {
+			s, ok := exact(sub)
+			if !ok {
+				return "", false
+			}
+			b.WriteString(s)
+		}
+		return b.String(), true
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine,
+		syntax.OpBeginText, syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return "", true
+	}
+	return "", false
+}
+
+// exactRune reports whether a literal rune can only match its own UTF-8
+// encoding. Under (?i) a rune with case variants matches other bytes ('k'
+// even matches U+212A KELVIN SIGN), and U+FFFD also matches any invalid
+// byte in the input.
+func exactRune(r rune, flags syntax.Flags) bool {
+	if r == utf8.RuneError {
+		return false
+	}
+	return flags&syntax.FoldCase == 0 || unicode.SimpleFold(r) == r
+}
+
+func longestExactRun(re *syntax.Regexp) string {
+	best, start := "", 0
+	for i := 0; i <= len(re.Rune); i++ {
+		if i < len(re.Rune) && exactRune(re.Rune[i], re.Flags) {
+			continue
+		}
+		if run := string(re.Rune[start:i]); len(run) > len(best) {
+			best = run
+		}
+		start = i + 1
+	}
+	return best
+}

@@ -1,0 +1,293 @@
+package rules
+
+import (
+	"fmt"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Action is what a matching rule does with an event.
+type Action int
+
+const (
+	// Drop suppresses the event (subject to Sample and Pair).
+	Drop Action = iota
+	// Keep forwards the event and ends evaluation: an explicit exception
+	// to the rules after it.
+	Keep
+)
+
+// String returns the action as written in the config.
+func (a Action) String() string {
+	if a == Keep {
+		return "keep"
+	}
+	return "drop"
+}
+
+// Rule is one compiled rule. Rules are immutable once loaded and safe for
+// concurrent use.
+type Rule struct {
+	Name        string
+	Description string
+	Pack        string // the built-in pack it comes from, "" for user rules
+	Match       Matcher
+	Pair        *Pair // nil when the rule needs no partner event
+	Action      Action
+	Sample      int       // let 1 in Sample matched events through; 0 = none
+	Expires     time.Time // UTC midnight of the expiry date; zero when unset
+	Pos         string    // "FILE:LINE:COL" of the rule, for messages
+}
+
+// Pair makes a rule suppress an event only together with a partner event
+// from the same source.
+type Pair struct {
+	Match       Matcher
+	Within      int           // the partner is among this many events before or after
+	MaxWait     time.Duration // longest an event is held back waiting for its partner
+	DropPartner bool          // suppress the partner too
+}
+
+// Defaults of a rule's optional settings.
+const (
+	DefaultPairWithin  = 64
+	DefaultPairMaxWait = 2 * time.Second
+)
+
+var (
+	ruleKeys  = []string{"name", "description", "match", "pair", "action", "sample", "expires"}
+	matchKeys = []string{"contains", "regex", "not", "any", "all"}
+	pairKeys  = []string{"match", "within", "max_wait", "drop_partner"}
+)
+
+// ruleRef is where a rule name was defined. It is kept even for rules with
+// other errors, so that duplicate names are reported in the same pass.
+type ruleRef struct {
+	name string
+	pack string
+	node *yaml.Node // the rule's mapping
+	pos  string
+}
+
+// rules decodes a list of rules. It returns the valid rules and a ruleRef
+// for every rule that has a name, and reports duplicate names in the list.
+func (d *decoder) rules(n *yaml.Node, pack string) ([]*Rule, []ruleRef) {
+	s := scope{d: d}
+	items, ok := s.list(n, "rules")
+	if !ok {
+		return nil, nil
+	}
+	var out []*Rule
+	var refs []ruleRef
+	seen := make(map[string]ruleRef)
+	for i, item := range items {
+		r, ref := d.rule(item, i+1, pack)
+		if r != nil {
+			out = append(out, r)
+		}
+		if ref.name == "" {
+			continue
+		}
+		if first, dup := seen[ref.name]; dup {
+			d.add(ref.node, fmt.Sprintf("rule %q: name already used by the rule at %s", ref.name, first.pos))
+			continue
+		}
+		seen[ref.name] = ref
+		refs = append(refs, ref)
+	}
+	return out, refs
+}
+
+// rule decodes one rule; index (from 1) names it in messages until its
+// name is known. The rule is nil if it has any error.
+func (d *decoder) rule(n *yaml.Node, index int, pack string) (*Rule, ruleRef) {
+	s := scope{d: d, prefix: fmt.Sprintf("rule %d: ", index)}
+	if name := peek(n, "name"); name != "" {
+		s.prefix = fmt.Sprintf("rule %q: ", name)
+	}
+	before := len(d.errs)
+	m, ok := s.mapping(n, "", "rule", ruleKeys)
+	if !ok {
+		return nil, ruleRef{}
+	}
+	n = deref(n)
+	r := &Rule{Pack: pack, Action: Drop, Pos: d.pos(n)}
+	var ref ruleRef
+	if e, has := m["name"]; has {
+		if v, ok := s.name(e.val, "name"); ok {
+			r.Name = v
+			ref = ruleRef{name: v, pack: pack, node: n, pos: r.Pos}
+		}
+	} else {
+		s.errorf(n, "name is required")
+	}
+	if e, has := m["description"]; has {
+		r.Description, _ = s.str(e.val, "description")
+	}
+	if e, has := m["match"]; has {
+		r.Match = s.match(e.val, "match")
+	} else {
+		s.errorf(n, "match is required")
+	}
+	if e, has := m["action"]; has {
+		if v, ok := s.enum(e.val, "action", "drop", "keep"); ok && v == "keep" {
+			r.Action = Keep
+		}
+	}
+	if e, has := m["pair"]; has {
+		r.Pair = s.pair(e.val)
+		if r.Action == Keep {
+			s.errorf(deref(e.key), "pair: only applies to action drop")
+		}
+	}
+	if e, has := m["sample"]; has {
+		r.Sample, _ = s.integer(e.val, "sample", 0)
+		if r.Action == Keep && r.Sample > 0 {
+			s.errorf(deref(e.key), "sample: only applies to action drop")
+		}
+	}
+	if e, has := m["expires"]; has {
+		if v, ok := s.str(e.val, "expires"); ok {
+			t, err := time.Parse(time.DateOnly, v)
+			if err != nil {
+				s.errorf(deref(e.val), "expires: invalid date %q (want YYYY-MM-DD)", v)
+			}
+			r.Expires = t
+		}
+	}
+	if len(d.errs) > before {
+		return nil, ref
+	}
+	return r, ref
+}
+
+// match decodes a match form: a mapping whose keys must all hold.
+func (s scope) match(n *yaml.Node, key string) Matcher {
+	before := len(s.d.errs)
+	m, ok := s.mapping(n, key, "match", matchKeys)
+	if !ok {
+		return nil
+	}
+	// A mapping of only unknown keys has been reported already.
+	keysOK := len(s.d.errs) == before
+	if len(m) == 0 {
+		if keysOK {
+			s.errorf(deref(n), "%s: needs at least one of contains, regex, not, any or all", key)
+		}
+		return nil
+	}
+	// Cheapest first: a substring scan rejects most events before any
+	// regexp or nested form runs.
+	var parts []Matcher
+	valid := keysOK
+	keep := func(x Matcher, ok bool) {
+		if ok && x != nil {
+			parts = append(parts, x)
+		} else {
+			valid = false
+		}
+	}
+	if e, has := m["contains"]; has {
+		keep(s.contains(e.val))
+	}
+	if e, has := m["regex"]; has {
+		re, ok := s.regex(e.val, "regex")
+		if ok {
+			keep(newRegex(re), true)
+		} else {
+			keep(nil, false)
+		}
+	}
+	if e, has := m["not"]; has {
+		if inner := s.match(e.val, "not"); inner != nil {
+			keep(notMatcher{inner}, true)
+		} else {
+			keep(nil, false)
+		}
+	}
+	if e, has := m["any"]; has {
+		subs, ok := s.matchList(e.val, "any")
+		keep(anyMatcher(subs), ok)
+	}
+	if e, has := m["all"]; has {
+		subs, ok := s.matchList(e.val, "all")
+		keep(allMatcher(subs), ok)
+	}
+	if !valid {
+		return nil
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return allMatcher(parts)
+}
+
+func (s scope) matchList(n *yaml.Node, key string) ([]Matcher, bool) {
+	items, ok := s.list(n, key)
+	if !ok {
+		return nil, false
+	}
+	if len(items) == 0 {
+		s.errorf(deref(n), "%s: needs at least one match form", key)
+		return nil, false
+	}
+	out := make([]Matcher, 0, len(items))
+	for _, item := range items {
+		m := s.match(item, key)
+		if m == nil {
+			ok = false
+			continue
+		}
+		out = append(out, m)
+	}
+	return out, ok
+}
+
+// contains decodes a string or a non-empty list of strings.
+func (s scope) contains(n *yaml.Node) (Matcher, bool) {
+	items, ok := s.strList(n, "contains")
+	if !ok {
+		return nil, false
+	}
+	if len(items) == 0 {
+		s.errorf(deref(n), "contains: needs at least one string")
+		return nil, false
+	}
+	needles := make([]string, 0, len(items))
+	for _, item := range items {
+		if item.Value == "" {
+			s.errorf(item, "contains: the empty string matches every event")
+			ok = false
+			continue
+		}
+		needles = append(needles, item.Value)
+	}
+	if !ok {
+		return nil, false
+	}
+	return newContains(needles), true
+}
+
+func (s scope) pair(n *yaml.Node) *Pair {
+	m, ok := s.mapping(n, "pair", "pair", pairKeys)
+	if !ok {
+		return nil
+	}
+	p := &Pair{Within: DefaultPairWithin, MaxWait: DefaultPairMaxWait, DropPartner: true}
+	if e, has := m["match"]; has {
+		p.Match = s.match(e.val, "match")
+	} else {
+		s.errorf(deref(n), "pair: match is required")
+	}
+	if e, has := m["within"]; has {
+		p.Within, _ = s.integer(e.val, "within", 1)
+	}
+	if e, has := m["max_wait"]; has {
+		p.MaxWait, _ = s.duration(e.val, "max_wait", true)
+	}
+	if e, has := m["drop_partner"]; has {
+		p.DropPartner, _ = s.boolean(e.val, "drop_partner")
+	}
+	return p
+}
