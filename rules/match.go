@@ -30,25 +30,50 @@ func (m containsMatcher) Match(event []byte) bool { return containsAny(event, m.
 
 // regexMatcher runs its regexp only on events that contain one of the
 // literals every match needs; on most log lines the cheap substring scan
-// already says no.
+// already says no. A line-local regexp runs only on the lines holding a
+// literal, which keeps large events cheap: Go's regexp engines are linear
+// but slow per byte.
 type regexMatcher struct {
-	re       *regexp.Regexp
-	literals [][]byte // nil: no prefilter, always run re
+	re        *regexp.Regexp
+	literals  [][]byte // nil: no prefilter, always run re
+	lineLocal bool
 }
 
 func newRegex(re *regexp.Regexp) regexMatcher {
-	m := regexMatcher{re: re}
-	for _, l := range requiredLiterals(re.String()) {
+	lits, lineLocal := analyze(re.String())
+	m := regexMatcher{re: re, lineLocal: lineLocal}
+	for _, l := range lits {
 		m.literals = append(m.literals, []byte(l))
 	}
 	return m
 }
 
 func (m regexMatcher) Match(event []byte) bool {
-	if m.literals != nil && !containsAny(event, m.literals) {
-		return false
+	switch {
+	case m.literals == nil:
+		return m.re.Match(event)
+	case !m.lineLocal:
+		return containsAny(event, m.literals) && m.re.Match(event)
 	}
-	return m.re.Match(event)
+	for _, lit := range m.literals {
+		// rest always starts at a line start.
+		for rest := event; ; {
+			i := bytes.Index(rest, lit)
+			if i < 0 {
+				break
+			}
+			start := bytes.LastIndexByte(rest[:i], '\n') + 1
+			end := len(rest)
+			if j := bytes.IndexByte(rest[i:], '\n'); j >= 0 {
+				end = i + j + 1
+			}
+			if m.re.Match(rest[start:end]) {
+				return true
+			}
+			rest = rest[end:]
+		}
+	}
+	return false
 }
 
 func containsAny(b []byte, needles [][]byte) bool {

@@ -16,11 +16,49 @@ const maxLiterals = 16
 // of every match of expr, or nil when no such set can be derived (then the
 // regexp has to run on every event). It never returns an empty string.
 func requiredLiterals(expr string) []string {
+	lits, _ := analyze(expr)
+	return lits
+}
+
+// analyze derives the prefilter literals of expr and whether expr is
+// line-local: every match lies within one line and no assertion looks
+// past the line's ends, so running it on single lines gives the same
+// answer as running it on the whole event.
+func analyze(expr string) (literals []string, lineLocal bool) {
 	re, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
-		return nil
+		return nil, false
 	}
-	return required(re.Simplify())
+	re = re.Simplify()
+	return required(re), withinLine(re)
+}
+
+// withinLine reports whether re can neither match '\n' nor test the
+// start or end of the whole text (\A, \z, and ^ $ without (?m)).
+func withinLine(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpNoMatch, syntax.OpEmptyMatch, syntax.OpAnyCharNotNL,
+		syntax.OpBeginLine, syntax.OpEndLine, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return true
+	case syntax.OpLiteral:
+		return !slices.Contains(re.Rune, '\n')
+	case syntax.OpCharClass:
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			if re.Rune[i] <= '\n' && '\n' <= re.Rune[i+1] {
+				return false
+			}
+		}
+		return true
+	case syntax.OpCapture, syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat,
+		syntax.OpConcat, syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			if !withinLine(sub) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // required is the analysis behind requiredLiterals.
