@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/logsift/logsift/metrics"
+	"github.com/logsift/logsift/outputs"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -364,3 +365,6 @@ func TestReadBuildInfo(t *testing.T) {
 		t.Errorf("blanks not filled: %+v", blank)
 	}
 }
+
+// Metrics is what the output fan-out reports writes and failures to.
+var _ outputs.Observer = (*metrics.Metrics)(nil)
