@@ -389,7 +389,7 @@ func (d *decoder) input(n *yaml.Node, index int) (in Input, derived, ok bool) {
 	} else if first := peek(n, "paths"); first != "" {
 		s.prefix = fmt.Sprintf("input %q: ", deriveName(first))
 	}
-	before := len(d.errs)
+	before := d.reported
 	m, ok := s.mapping(n, "", "input", inputKeys)
 	if !ok {
 		return in, false, false
@@ -425,7 +425,7 @@ func (d *decoder) input(n *yaml.Node, index int) (in Input, derived, ok bool) {
 	if e, has := m["multiline"]; has {
 		in.Multiline = s.multiline(e.val)
 	}
-	return in, derived, len(d.errs) == before
+	return in, derived, d.reported == before
 }
 
 func (s scope) paths(n *yaml.Node) []string {
@@ -617,7 +617,7 @@ func (d *decoder) output(n *yaml.Node, index int) (o OutputSpec, prefix string, 
 	if t := peek(n, "type"); t != "" {
 		s.prefix = fmt.Sprintf("output %d (%s): ", index, t)
 	}
-	before := len(d.errs)
+	before := d.reported
 	m, ok := s.mapping(n, "", "output", outputKeys)
 	if !ok {
 		return o, s.prefix, false
@@ -654,5 +654,5 @@ func (d *decoder) output(n *yaml.Node, index int) (o OutputSpec, prefix string, 
 	} else if o.Path != "" {
 		o.Name = filepath.Base(o.Path)
 	}
-	return o, s.prefix, len(d.errs) == before
+	return o, s.prefix, d.reported == before
 }

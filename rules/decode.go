@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -33,6 +34,16 @@ type decoder struct {
 	errs     []posError
 	nodes    int
 	tooLarge bool
+	seen     map[posError]bool
+	reported int // errors reported, repeats included: "before" marks for validity checks
+	// regexps caches compiled match regexps by expression: aliases can
+	// repeat one expression thousands of times.
+	regexps map[string]compiledRegex
+}
+
+type compiledRegex struct {
+	m   regexMatcher
+	err error
 }
 
 type posError struct {
@@ -40,13 +51,38 @@ type posError struct {
 	msg       string
 }
 
-// add records msg at n's position (1:1 when n carries none).
+// maxMessage caps one error message; values quoted in messages can be
+// arbitrarily long.
+const maxMessage = 512
+
+// add records msg at n's position (1:1 when n carries none). The same
+// error reached again through an alias is recorded once.
 func (d *decoder) add(n *yaml.Node, msg string) {
 	line, col := 1, 1
 	if n != nil && n.Line > 0 {
 		line, col = n.Line, max(n.Column, 1)
 	}
-	d.errs = append(d.errs, posError{line: line, col: col, msg: msg})
+	d.addAt(line, col, msg)
+}
+
+func (d *decoder) addAt(line, col int, msg string) {
+	if len(msg) > maxMessage {
+		cut := maxMessage
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = msg[:cut] + "…"
+	}
+	d.reported++
+	e := posError{line: line, col: col, msg: msg}
+	if d.seen[e] {
+		return
+	}
+	if d.seen == nil {
+		d.seen = make(map[posError]bool)
+	}
+	d.seen[e] = true
+	d.errs = append(d.errs, e)
 }
 
 // pos formats n's position the way errors do.
@@ -57,8 +93,7 @@ func (d *decoder) pos(n *yaml.Node) string {
 	return fmt.Sprintf("%s:%d:%d", d.file, n.Line, max(n.Column, 1))
 }
 
-// result returns the collected errors (nil if none), ordered by position
-// with exact repeats (the same anchor reached twice) removed.
+// result returns the collected errors (nil if none), ordered by position.
 func (d *decoder) result() error {
 	if len(d.errs) == 0 {
 		return nil
@@ -69,7 +104,6 @@ func (d *decoder) result() error {
 		}
 		return a.col - b.col
 	})
-	d.errs = slices.Compact(d.errs)
 	out := make(Errors, len(d.errs))
 	for i, e := range d.errs {
 		out[i] = fmt.Sprintf("%s:%d:%d: %s", d.file, e.line, e.col, e.msg)
@@ -151,7 +185,7 @@ func (d *decoder) syntaxError(err error, data []byte) {
 	}
 	// Multi-line messages would break the one-error-per-line format.
 	msg = strings.Join(strings.Fields(msg), " ")
-	d.errs = append(d.errs, posError{line: line, col: col, msg: "YAML syntax error: " + msg})
+	d.addAt(line, col, "YAML syntax error: "+msg)
 }
 
 func isNull(n *yaml.Node) bool {
@@ -334,6 +368,9 @@ func (s scope) unknownKey(k *yaml.Node, what string, known []string) {
 
 // closest returns the candidate within edit distance 2 of s, if any.
 func closest(s string, candidates []string) string {
+	if len(s) > 64 {
+		return ""
+	}
 	best, bestDist := "", 3
 	for _, c := range candidates {
 		if d := editDistance(s, c); d < bestDist {
@@ -548,6 +585,33 @@ func (s scope) regex(n *yaml.Node, key string) (*regexp.Regexp, bool) {
 		return nil, false
 	}
 	return re, true
+}
+
+// regexMatcher compiles a match form's regex, once per expression.
+func (s scope) regexMatcher(n *yaml.Node) (Matcher, bool) {
+	v, ok := s.str(n, "regex")
+	if !ok {
+		return nil, false
+	}
+	c, hit := s.d.regexps[v]
+	if !hit {
+		if v == "" {
+			c.err = errors.New("must not be empty")
+		} else if re, err := regexp.Compile(v); err != nil {
+			c.err = err
+		} else {
+			c.m = newRegex(re)
+		}
+		if s.d.regexps == nil {
+			s.d.regexps = make(map[string]compiledRegex)
+		}
+		s.d.regexps[v] = c
+	}
+	if c.err != nil {
+		s.errorf(deref(n), "regex: %v", c.err)
+		return nil, false
+	}
+	return c.m, true
 }
 
 var namePattern = regexp.MustCompile(`^[a-z0-9_-]+$`)

@@ -106,7 +106,7 @@ func (d *decoder) rule(n *yaml.Node, index int, pack string) (*Rule, ruleRef) {
 	if name := peek(n, "name"); name != "" {
 		s.prefix = fmt.Sprintf("rule %q: ", name)
 	}
-	before := len(d.errs)
+	before := d.reported
 	m, ok := s.mapping(n, "", "rule", ruleKeys)
 	if !ok {
 		return nil, ruleRef{}
@@ -156,7 +156,7 @@ func (d *decoder) rule(n *yaml.Node, index int, pack string) (*Rule, ruleRef) {
 			r.Expires = t
 		}
 	}
-	if len(d.errs) > before {
+	if d.reported > before {
 		return nil, ref
 	}
 	return r, ref
@@ -164,13 +164,13 @@ func (d *decoder) rule(n *yaml.Node, index int, pack string) (*Rule, ruleRef) {
 
 // match decodes a match form: a mapping whose keys must all hold.
 func (s scope) match(n *yaml.Node, key string) Matcher {
-	before := len(s.d.errs)
+	before := s.d.reported
 	m, ok := s.mapping(n, key, "match", matchKeys)
 	if !ok {
 		return nil
 	}
 	// A mapping of only unknown keys has been reported already.
-	keysOK := len(s.d.errs) == before
+	keysOK := s.d.reported == before
 	if len(m) == 0 {
 		if keysOK {
 			s.errorf(deref(n), "%s: needs at least one of contains, regex, not, any or all", key)
@@ -192,12 +192,7 @@ func (s scope) match(n *yaml.Node, key string) Matcher {
 		keep(s.contains(e.val))
 	}
 	if e, has := m["regex"]; has {
-		re, ok := s.regex(e.val, "regex")
-		if ok {
-			keep(newRegex(re), true)
-		} else {
-			keep(nil, false)
-		}
+		keep(s.regexMatcher(e.val))
 	}
 	if e, has := m["not"]; has {
 		if inner := s.match(e.val, "not"); inner != nil {
