@@ -74,11 +74,10 @@ func TestInvalidGolden(t *testing.T) {
 	if len(files) < 14 {
 		t.Fatalf("only %d invalid cases", len(files))
 	}
-	packs := testPacks(t)
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
 		t.Run(name, func(t *testing.T) {
-			cfg, err := loadWith(t, file, packs)
+			cfg, err := Load(file)
 			if err == nil {
 				t.Fatalf("loaded without error: %+v", cfg)
 			}
@@ -110,6 +109,9 @@ func TestInvalidGolden(t *testing.T) {
 	}
 }
 
+// TestValidFiles loads through the public entry point with the embedded
+// packs (`logsift check` runs these files too), and again with the test
+// packs.
 func TestValidFiles(t *testing.T) {
 	files, err := filepath.Glob("testdata/valid/*.yaml")
 	if err != nil || len(files) == 0 {
@@ -118,7 +120,10 @@ func TestValidFiles(t *testing.T) {
 	packs := testPacks(t)
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			cfg, err := loadWith(t, file, packs)
+			if _, err := loadWith(t, file, packs); err != nil {
+				t.Errorf("with the test packs: %v", err)
+			}
+			cfg, err := Load(file)
 			if err != nil {
 				t.Fatalf("%v", err)
 			}
@@ -126,20 +131,6 @@ func TestValidFiles(t *testing.T) {
 				t.Errorf("File = %q, want %q", cfg.File, file)
 			}
 		})
-	}
-}
-
-// TestLoadEmbeddedPacks loads configs through the public entry point, with
-// the real packs; they must not clash with the packs' rule names.
-func TestLoadEmbeddedPacks(t *testing.T) {
-	for _, file := range []string{"testdata/valid/spec-example.yaml", "testdata/valid/empty.yaml"} {
-		cfg, err := Load(file)
-		if err != nil {
-			t.Fatalf("Load(%s): %v", file, err)
-		}
-		if len(cfg.Rules) == 0 {
-			t.Errorf("Load(%s): no rules", file)
-		}
 	}
 }
 
@@ -151,7 +142,7 @@ func TestLoadMissingFile(t *testing.T) {
 }
 
 func TestFullExample(t *testing.T) {
-	cfg, err := loadWith(t, "testdata/valid/full.yaml", testPacks(t))
+	cfg, err := Load("testdata/valid/full.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,12 +178,13 @@ func TestFullExample(t *testing.T) {
 	check("start unset", api.Multiline.Start == nil, true)
 
 	check("use", cfg.Use, []string{"werkzeug"})
-	check("disable", cfg.Disable, []string{"werkzeug-placeholder"})
-	var names []string
-	for _, r := range cfg.Rules {
-		names = append(names, r.Name)
+	check("disable", cfg.Disable, []string{"werkzeug-ws-close"})
+	names := ruleNames(cfg.Rules)
+	check("user rules first", names[:2], []string{"ws-close", "health_checks"})
+	check("disabled rule absent", slices.Contains(names, "werkzeug-ws-close"), false)
+	for _, r := range cfg.Rules[2:] {
+		check("pack of "+r.Name, r.Pack, "werkzeug")
 	}
-	check("rules", names, []string{"ws-close", "health_checks"})
 
 	ws := cfg.Rules[0]
 	check("description", ws.Description, "Flask-SocketIO closes WebSockets without a response.")
@@ -253,7 +245,7 @@ func TestDefaults(t *testing.T) {
 	if !slices.Equal(cfg.Use, []string{"werkzeug"}) || len(cfg.Disable) != 0 {
 		t.Errorf("use = %v, disable = %v", cfg.Use, cfg.Disable)
 	}
-	if len(cfg.Rules) != 1 || cfg.Rules[0].Name != "werkzeug-placeholder" || cfg.Rules[0].Pack != "werkzeug" {
+	if len(cfg.Rules) != 1 || cfg.Rules[0].Name != "werkzeug-ws-close" || cfg.Rules[0].Pack != "werkzeug" {
 		t.Errorf("rules = %v, want the werkzeug pack's", ruleNames(cfg.Rules))
 	}
 	if cfg.Summary.Every != 0 || cfg.Positions.Path != "" || cfg.Metrics.Listen != "127.0.0.1:9468" {
@@ -292,12 +284,12 @@ func TestDefaultValues(t *testing.T) {
 		{"use empty", "use: []", func(c *Config) any { return len(c.Rules) }, 0},
 		{"use demo only", "use: [demo]", func(c *Config) any { return ruleNames(c.Rules) }, []string{"demo-one", "demo-two"}},
 		{"use order", "use: [demo, werkzeug]\ndisable: [demo-one]",
-			func(c *Config) any { return ruleNames(c.Rules) }, []string{"demo-two", "werkzeug-placeholder"}},
+			func(c *Config) any { return ruleNames(c.Rules) }, []string{"demo-two", "werkzeug-ws-close"}},
 		{"user rules first", "use: [werkzeug, demo]\nrules: [{name: mine, match: {contains: x}}]",
-			func(c *Config) any { return ruleNames(c.Rules) }, []string{"mine", "werkzeug-placeholder", "demo-one", "demo-two"}},
+			func(c *Config) any { return ruleNames(c.Rules) }, []string{"mine", "werkzeug-ws-close", "demo-one", "demo-two"}},
 		{"pack rule keeps pack", "use: [demo]", func(c *Config) any { return c.Rules[1].Pack + " " + c.Rules[1].Action.String() }, "demo keep"},
 		{"pack rule position", "use: [demo]", func(c *Config) any { return c.Rules[0].Pos }, "testdata/packs/demo.yaml:4:5"},
-		{"replace a disabled pack rule", "disable: [werkzeug-placeholder]\nrules: [{name: werkzeug-placeholder, match: {contains: x}}]",
+		{"replace a disabled pack rule", "disable: [werkzeug-ws-close]\nrules: [{name: werkzeug-ws-close, match: {contains: x}}]",
 			func(c *Config) any { return c.Rules[0].Pack == "" && len(c.Rules) == 1 }, true},
 		{"rule defaults", "rules: [{name: r, match: {contains: x}}]",
 			func(c *Config) any {

@@ -152,3 +152,27 @@ func TestPackClash(t *testing.T) {
 		t.Errorf("disabling the clashing rule: %v", err)
 	}
 }
+
+// TestPackRuleMessages covers the messages that name pack rules, against
+// the test packs so that they do not change with the embedded ones.
+func TestPackRuleMessages(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{"rules: [{name: werkzeug-ws-close, match: {contains: x}}]\n",
+			`cfg.yaml:1:9: rule "werkzeug-ws-close": name already used by pack "werkzeug" (testdata/packs/werkzeug.yaml:7:5); add it to disable to replace the pack's rule`},
+		{"disable: [demo-one]\n",
+			`cfg.yaml:1:11: disable: rule "demo-one" belongs to pack "clash", which is not in use`},
+		{"use: [demo]\ndisable: [werkzeug-ws-close]\n",
+			`cfg.yaml:2:11: disable: rule "werkzeug-ws-close" belongs to pack "werkzeug", which is not in use`},
+		{"use: []\ndisable: [x]\n",
+			`cfg.yaml:2:11: disable: no rule "x": no packs are in use`},
+		{"use: [demo, werkzeug]\ndisable: [x]\n",
+			`cfg.yaml:2:11: disable: no rule "x" in the packs in use (demo, werkzeug)`},
+		{"use: [nope]\n",
+			`cfg.yaml:1:7: use: unknown pack "nope" (available: clash, demo, werkzeug)`},
+	}
+	for _, tt := range tests {
+		if _, err := parseString(t, tt.src); err == nil || err.Error() != tt.want {
+			t.Errorf("parse(%q):\ngot  %v\nwant %s", tt.src, err, tt.want)
+		}
+	}
+}
