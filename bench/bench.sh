@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# bench.sh measures logsift's throughput against grep and cat on generated
+# logs and writes the results into BENCHMARKS.md.
+#
+# For each size it generates a log with bin/loggen (once; cached in .bench/),
+# then runs every command RUNS times and reports the median wall time, CPU
+# time (user+sys) and peak RSS:
+#
+#   grep                  LC_ALL=C grep -vF 'write() before start_response' IN > OUT
+#   cat                   cat IN > OUT
+#   logsift stdin         logsift < IN > OUT
+#   logsift run -once     logsift run -once -config CFG   (file input -> file output)
+#
+# Every logsift output is compared with the generator's expected output; a
+# mismatch prints the first differing lines and fails the run.
+#
+# Environment:
+#   BENCH_SIZES  sizes to run, with k/m suffixes (default "1m 10m")
+#   RUNS         runs per command; the median is reported (default 3)
+#   SEED, STYLE  generator seed (default 1) and server style (default werkzeug)
+#   LOGSIFT      binary to measure instead of building bin/logsift; results
+#                are then printed but not written to BENCHMARKS.md
+#   BENCH_WRITE  0 prints the table without updating BENCHMARKS.md
+#   GO           go command (default go)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+BENCH_SIZES=${BENCH_SIZES:-1m 10m}
+RUNS=${RUNS:-3}
+SEED=${SEED:-1}
+STYLE=${STYLE:-werkzeug}
+BENCH_WRITE=${BENCH_WRITE:-1}
+GO=${GO:-go}
+DIR=.bench
+PATTERN='write() before start_response'
+
+die() {
+	printf 'bench: %s\n' "$*" >&2
+	exit 1
+}
+
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer, not '$RUNS'"
+if ! /usr/bin/time -v true >/dev/null 2>&1; then
+	die "GNU time is missing (/usr/bin/time -v): install it with 'apt-get install -y time'"
+fi
+for tool in cmp grep cat awk sort; do
+	command -v "$tool" >/dev/null || die "$tool is missing"
+done
+
+mkdir -p "$DIR" bin
+echo "building bin/loggen"
+"$GO" build -o bin/loggen ./cmd/loggen
+if [[ -n ${LOGSIFT:-} ]]; then
+	standin=1
+	logsift=$(command -v "$LOGSIFT") || die "LOGSIFT=$LOGSIFT is not an executable"
+	echo "measuring LOGSIFT=$LOGSIFT instead of bin/logsift"
+else
+	standin=0
+	echo "building bin/logsift"
+	version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
+	revision=$(git rev-parse HEAD 2>/dev/null || true)
+	"$GO" build -trimpath -ldflags "-X main.version=$version -X main.revision=$revision" -o bin/logsift ./cmd/logsift
+	logsift=bin/logsift
+fi
+
+# lines_of SIZE prints the line count a size names: 1m -> 1000000.
+lines_of() {
+	[[ $1 =~ ^([0-9]+)([kKmM]?)$ ]] || die "bad size '$1' in BENCH_SIZES (want e.g. 500k, 1m, 10m)"
+	local n=${BASH_REMATCH[1]}
+	case ${BASH_REMATCH[2]} in
+	k | K) n=$((n * 1000)) ;;
+	m | M) n=$((n * 1000000)) ;;
+	esac
+	echo "$n"
+}
+
+# prepare SIZE generates .bench/SIZE.log and .bench/SIZE.expected.log unless
+# the cached pair was made by the same generator with the same parameters.
+prepare() {
+	local size=$1 lines
+	lines=$(lines_of "$size")
+	local log=$DIR/$size.log exp=$DIR/$size.expected.log stamp=$DIR/$size.stamp
+	local want
+	want="lines=$lines seed=$SEED style=$STYLE loggen=$(sha256sum bin/loggen | cut -c1-16)"
+	if [[ -f $log && -f $exp && -f $stamp ]] && [[ $(head -n1 "$stamp") == "$want" ]]; then
+		return
+	fi
+	echo "generating $log ($lines lines, seed $SEED, style $STYLE)"
+	rm -f "$log" "$exp" "$stamp"
+	local stats
+	stats=$(bin/loggen -lines "$lines" -seed "$SEED" -style "$STYLE" -out "$log" -expected "$exp")
+	echo "  $stats"
+	printf '%s\n%s\n' "$want" "$stats" >"$stamp"
+}
+
+# stat_of SIZE KEY prints a number from the generator's stats line.
+stat_of() {
+	sed -n '2p' "$DIR/$1.stamp" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# median prints the median of its arguments.
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {
+		if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# show_mismatch OUT EXPECTED LABEL prints where OUT first differs and exits.
+show_mismatch() {
+	local out=$1 exp=$2 label=$3 where line
+	where=$(cmp "$out" "$exp" 2>&1 || true)
+	line=$(sed -n 's/.*line \([0-9][0-9]*\).*/\1/p' <<<"$where")
+	line=${line:-1}
+	local from=$((line > 3 ? line - 3 : 1)) to=$((line + 3))
+	{
+		echo
+		echo "FAIL: $label: output differs from the expected output"
+		echo "  $where"
+		echo "  lines $from-$to of the output ($out):"
+		sed -n "${from},${to}p;${to}q" "$out" | cat -A | sed 's/^/    | /' | cut -c1-200
+		echo "  lines $from-$to of the expected output ($exp):"
+		sed -n "${from},${to}p;${to}q" "$exp" | cat -A | sed 's/^/    | /' | cut -c1-200
+		if ((standin)); then
+			echo "  note: LOGSIFT=$LOGSIFT is a stand-in, not a filter, so this mismatch is"
+			echo "  expected; everything before the comparison worked."
+		fi
+	} >&2
+	exit 1
+}
+
+results=() # "size|command|wall|cpu|rss_kib" per measured command
+
+# measure SIZE LABEL CHECK STDIN OUT CMD... runs CMD RUNS times with STDIN
+# (or nothing) on its standard input and stdout in OUT, and records the
+# medians. CHECK=1 compares OUT with the expected output after every run.
+measure() {
+	local size=$1 label=$2 check=$3 stdin=$4 out=$5
+	shift 5
+	local exp=$DIR/$size.expected.log tf=$DIR/time.txt errf=$DIR/stderr.txt
+	local walls=() cpus=() rsss=()
+	local r rc t0 t1
+	for ((r = 1; r <= RUNS; r++)); do
+		rm -f "$out" "$tf" "$errf" "$DIR/positions.json"
+		t0=$EPOCHREALTIME
+		set +e
+		if [[ -n $stdin ]]; then
+			/usr/bin/time -v -o "$tf" "$@" <"$stdin" >"$out" 2>"$errf"
+		else
+			/usr/bin/time -v -o "$tf" "$@" >"$DIR/stdout.txt" 2>"$errf"
+		fi
+		rc=$?
+		set -e
+		t1=$EPOCHREALTIME
+		# grep -v exits 1 when it selects no line; that is no failure here.
+		if ((rc != 0)) && ! [[ $label == grep && $rc == 1 ]]; then
+			echo "FAIL: $label exited with status $rc: $*" >&2
+			tail -n 20 "$errf" | sed 's/^/    /' >&2
+			if ((standin)); then
+				echo "  note: LOGSIFT=$LOGSIFT is a stand-in and may not support this mode." >&2
+			fi
+			exit 1
+		fi
+		if ((check)) && ! cmp -s "$out" "$exp"; then
+			show_mismatch "$out" "$exp" "$label ($size, run $r)"
+		fi
+		walls+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f", b - a}')")
+		cpus+=("$(awk -F': ' '/User time \(seconds\)/ {u = $2} /System time \(seconds\)/ {s = $2} END {printf "%.2f", u + s}' "$tf")")
+		rsss+=("$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tf")")
+		printf '  %-18s run %d/%d: %6.2fs wall\n' "$label" "$r" "$RUNS" "${walls[-1]}"
+	done
+	rm -f "$out"
+	results+=("$size|$label|$(median "${walls[@]}")|$(median "${cpus[@]}")|$(median "${rsss[@]}")")
+}
+
+for size in $BENCH_SIZES; do
+	prepare "$size"
+done
+
+for size in $BENCH_SIZES; do
+	in=$DIR/$size.log
+	echo "== $size: $in ($(stat_of "$size" lines) lines, $(stat -c %s "$in") bytes)"
+	wc -l <"$in" >/dev/null # read it once so every command starts from the page cache
+
+	cfg=$DIR/$size.config.yaml
+	cat >"$cfg" <<EOF
+# Written by bench/bench.sh: file input from the start, file output, no HTTP.
+inputs:
+  - name: bench
+    paths: ["$PWD/$in"]
+    start_at: beginning
+outputs:
+  - type: file
+    path: "$PWD/$DIR/$size.logsift-file.out"
+positions:
+  path: "$PWD/$DIR/positions.json"
+metrics:
+  listen: ""
+EOF
+	LC_ALL=C measure "$size" grep 0 "$in" "$DIR/$size.grep.out" grep -vF "$PATTERN"
+	measure "$size" cat 0 "$in" "$DIR/$size.cat.out" cat
+	measure "$size" "logsift stdin" 1 "$in" "$DIR/$size.logsift-stdin.out" "$logsift"
+	measure "$size" "logsift run -once" 1 "" "$DIR/$size.logsift-file.out" "$logsift" run -once -config "$cfg"
+done
+
+# The table: lines/s and MB/s from the median wall time; "vs grep" is the
+# command's lines/s over grep's on the same input.
+table=$DIR/table.md
+{
+	echo "| input | command | wall s | CPU s (user+sys) | peak RSS MiB | lines/s | MB/s | vs grep |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|"
+	declare -A grep_wall
+	for row in "${results[@]}"; do
+		IFS='|' read -r size label wall _ <<<"$row"
+		if [[ $label == grep ]]; then
+			grep_wall[$size]=$wall
+		fi
+	done
+	for row in "${results[@]}"; do
+		IFS='|' read -r size label wall cpu rss <<<"$row"
+		lines=$(stat_of "$size" lines)
+		bytes=$(stat -c %s "$DIR/$size.log")
+		awk -v size="$size" -v label="$label" -v wall="$wall" -v cpu="$cpu" -v rss="$rss" \
+			-v lines="$lines" -v bytes="$bytes" -v gw="${grep_wall[$size]}" 'BEGIN {
+			printf "| %s (%.0f MB) | %s | %.3f | %.2f | %.0f | %.2f M | %.0f | %.2f× |\n",
+				size, bytes / 1e6, label, wall, cpu, rss / 1024, lines / wall / 1e6, bytes / 1e6 / wall, gw / wall
+		}'
+	done
+} >"$table"
+
+echo
+cat "$table"
+
+if ((standin)) || [[ $BENCH_WRITE == 0 ]]; then
+	echo
+	echo "BENCHMARKS.md not updated (LOGSIFT stand-in or BENCH_WRITE=0)"
+	exit 0
+fi
+
+# Replace what lies between the markers in BENCHMARKS.md.
+cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+section=$DIR/section.md
+{
+	echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -m), $(nproc) CPUs (${cpu_model:-unknown CPU}),"
+	echo "$("$GO" env GOVERSION), $("$logsift" version 2>/dev/null | head -n1 || echo "logsift (version unknown)")."
+	echo "Input: \`loggen -style $STYLE -seed $SEED\`; median of $RUNS runs; files in the page cache."
+	echo
+	cat "$table"
+} >"$section"
+md=BENCHMARKS.md
+grep -q '^<!-- bench:begin -->$' "$md" && grep -q '^<!-- bench:end -->$' "$md" ||
+	die "$md lacks the <!-- bench:begin --> / <!-- bench:end --> markers"
+awk -v section="$section" '
+	/^<!-- bench:begin -->$/ { print; while ((getline line < section) > 0) print line; skip = 1; next }
+	/^<!-- bench:end -->$/   { skip = 0 }
+	!skip
+' "$md" >"$md.tmp"
+mv "$md.tmp" "$md"
+echo
+echo "wrote the results into $md"
