@@ -468,6 +468,8 @@ func TestSyntaxErrors(t *testing.T) {
 		{"use: a: b\n", `cfg.yaml:1:1: YAML syntax error: mapping values are not allowed in this context`},
 		{"\x01", `cfg.yaml:1:1: YAML syntax error: control characters are not allowed`},
 		{"use: []\n---\nuse: []\n", `cfg.yaml:2:1: only one YAML document is allowed`},
+		// Not a syntax error: a message that quotes a line break verbatim.
+		{"rules: [{name: r, match: {regex: \"(a\\nb\"}}]\n", "cfg.yaml:1:34: rule \"r\": regex: error parsing regexp: missing closing ): `(a\\nb`"},
 	}
 	for _, tt := range tests {
 		if _, err := parseString(t, tt.src); err == nil || err.Error() != tt.want {

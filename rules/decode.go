@@ -65,7 +65,12 @@ func (d *decoder) add(n *yaml.Node, msg string) {
 	d.addAt(line, col, msg)
 }
 
+// lineBreaks escapes line breaks that a message quotes verbatim (regexp
+// errors do), which would break the one-error-per-line format.
+var lineBreaks = strings.NewReplacer("\n", `\n`, "\r", `\r`)
+
 func (d *decoder) addAt(line, col int, msg string) {
+	msg = lineBreaks.Replace(msg)
 	if len(msg) > maxMessage {
 		cut := maxMessage
 		for cut > 0 && !utf8.RuneStart(msg[cut]) {
@@ -183,8 +188,6 @@ func (d *decoder) syntaxError(err error, data []byte) {
 			col = i - bytes.LastIndexByte(data[:i], '\n')
 		}
 	}
-	// Multi-line messages would break the one-error-per-line format.
-	msg = strings.Join(strings.Fields(msg), " ")
 	d.addAt(line, col, "YAML syntax error: "+msg)
 }
 

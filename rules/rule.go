@@ -65,7 +65,6 @@ var (
 // other errors, so that duplicate names are reported in the same pass.
 type ruleRef struct {
 	name string
-	pack string
 	node *yaml.Node // the rule's mapping
 	pos  string
 }
@@ -117,7 +116,7 @@ func (d *decoder) rule(n *yaml.Node, index int, pack string) (*Rule, ruleRef) {
 	if e, has := m["name"]; has {
 		if v, ok := s.name(e.val, "name"); ok {
 			r.Name = v
-			ref = ruleRef{name: v, pack: pack, node: n, pos: r.Pos}
+			ref = ruleRef{name: v, node: n, pos: r.Pos}
 		}
 	} else {
 		s.errorf(n, "name is required")
