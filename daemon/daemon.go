@@ -418,3 +418,34 @@ func add(c counter, cur uint64, prev *uint64) {
 		*prev = cur
 	}
 }
+
+// InputReport is an input's totals, for a summary at exit.
+type InputReport struct {
+	Input          string
+	Lines          uint64
+	LinesForwarded uint64
+	Rules          []RuleReport
+}
+
+// RuleReport is one rule's totals within an input.
+type RuleReport struct {
+	Rule             string
+	EventsSuppressed uint64
+	LinesSuppressed  uint64
+	Unpaired         uint64
+}
+
+// Report returns every input's totals. Call it after Run has returned.
+func (d *Daemon) Report() []InputReport {
+	var out []InputReport
+	for _, p := range d.pipes {
+		st := p.proc.Stats()
+		r := InputReport{Input: p.cfg.Name, Lines: st.Lines, LinesForwarded: st.LinesForwarded}
+		for i, rule := range p.proc.Rules() {
+			rs := st.Rules[i]
+			r.Rules = append(r.Rules, RuleReport{Rule: rule.Name, EventsSuppressed: rs.EventsSuppressed, LinesSuppressed: rs.LinesSuppressed, Unpaired: rs.Unpaired})
+		}
+		out = append(out, r)
+	}
+	return out
+}

@@ -116,7 +116,13 @@ func (e *engine) add(s span) {
 		case r.Pair == nil:
 			e.suppress(&h)
 		default:
-			if !e.claimEarlier(&h) {
+			switch {
+			case e.claimEarlier(&h):
+			case r.Pair.Direction == "before":
+				// Its partner could only have come earlier: no point waiting.
+				e.stats.Rules[h.rule].Unpaired++
+				h.verdict = event.Forwarded
+			default:
 				h.state = waiting
 			}
 		}
@@ -157,6 +163,9 @@ func (e *engine) pairBit(rule int) uint64 {
 // within reach, and pairs them.
 func (e *engine) claimEarlier(h *held) bool {
 	p := e.rules[h.rule].Pair
+	if p.Direction == "after" {
+		return false
+	}
 	bit := e.pairBit(h.rule)
 	for i := e.head; i < len(e.q); i++ {
 		c := &e.q[i]
@@ -181,7 +190,7 @@ func (e *engine) claimForWaiting(c *held) bool {
 			continue
 		}
 		p := e.rules[w.rule].Pair
-		if c.mask&e.pairBit(w.rule) == 0 {
+		if c.mask&e.pairBit(w.rule) == 0 || p.Direction == "before" {
 			continue
 		}
 		if c.seq-w.seq > uint64(p.Within) || c.at.Sub(w.at) > p.MaxWait {

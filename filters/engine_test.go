@@ -226,15 +226,25 @@ func TestPropertyInterleavings(t *testing.T) {
 		r := rand.New(rand.NewPCG(seed, 7))
 		var in, want strings.Builder
 		pendingBlocks := 0
+		var opened []int // event index of each access line still waiting for its block
+		events := 0
 		for i := 0; i < 300; i++ {
+			events++
 			switch k := r.IntN(10); {
+			case pendingBlocks > 0 && events-opened[0] > 40:
+				// keep every pair well within `within` (64 events)
+				in.WriteString(wzBlock)
+				pendingBlocks--
+				opened = opened[1:]
 			case k < 3:
+				opened = append(opened, events)
 				// open a websocket close: its access line now, its block soon
 				in.WriteString([]string{wsAccess, wsAccessAlt}[r.IntN(2)])
 				pendingBlocks++
 			case k < 5 && pendingBlocks > 0:
 				in.WriteString(wzBlock)
 				pendingBlocks--
+				opened = opened[1:]
 			case k == 5 && pendingBlocks == 0:
 				// a look-alike: never between an access line and its block
 				s := otherAccess + wzBlock

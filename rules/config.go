@@ -49,7 +49,8 @@ type Input struct {
 // Prefix describes a per-line prefix that is stripped for grouping and
 // matching (outputs still write it).
 type Prefix struct {
-	// Kind is "none", "docker-compose", "journald-short",
+	// Kind is "auto" (the default: any of the known prefixes, recognised
+	// line by line), "none", "docker-compose", "journald-short",
 	// "kubernetes-cri" or "regex".
 	Kind  string
 	Regex *regexp.Regexp // set only for Kind "regex"
@@ -101,7 +102,7 @@ var (
 	inputKeys     = []string{"name", "paths", "exclude", "start_at", "prefix", "multiline"}
 	multilineKeys = []string{"preset", "start", "continue", "max_lines", "max_bytes", "flush_after"}
 	outputKeys    = []string{"type", "path", "events", "name"}
-	prefixKinds   = []string{"none", "docker-compose", "journald-short", "kubernetes-cri"}
+	prefixKinds   = []string{"auto", "none", "docker-compose", "journald-short", "kubernetes-cri"}
 )
 
 // Load reads and parses the configuration file at path. A file that cannot
@@ -320,7 +321,7 @@ func stdinInput() Input {
 		Name:      "stdin",
 		Paths:     []string{"-"},
 		StartAt:   "end",
-		Prefix:    Prefix{Kind: "none"},
+		Prefix:    Prefix{Kind: "auto"},
 		Multiline: defaultMultiline(),
 	}
 }
@@ -395,7 +396,7 @@ func (d *decoder) input(n *yaml.Node, index int) (in Input, derived, ok bool) {
 		return in, false, false
 	}
 	n = deref(n)
-	in = Input{StartAt: "end", Prefix: Prefix{Kind: "none"}, Multiline: defaultMultiline()}
+	in = Input{StartAt: "end", Prefix: Prefix{Kind: "auto"}, Multiline: defaultMultiline()}
 	if e, has := m["name"]; has {
 		in.Name, _ = s.name(e.val, "name")
 	} else if first := firstString(m["paths"].val); first != "" {

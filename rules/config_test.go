@@ -232,7 +232,7 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("inputs = %+v, want one stdin input", got)
 	}
 	in := cfg.Inputs[0]
-	if in.StartAt != "end" || in.Prefix.Kind != "none" || in.Prefix.Regex != nil {
+	if in.StartAt != "end" || in.Prefix.Kind != "auto" || in.Prefix.Regex != nil {
 		t.Errorf("input defaults = %+v", in)
 	}
 	wantML := Multiline{Preset: "python", MaxLines: 1000, MaxBytes: 1 << 20, FlushAfter: 250 * time.Millisecond}

@@ -47,6 +47,11 @@ type Pair struct {
 	Within      int           // the partner is among this many events before or after
 	MaxWait     time.Duration // longest an event is held back waiting for its partner
 	DropPartner bool          // suppress the partner too
+	// Direction is where the partner may be: "any" (default), "before" or
+	// "after" the matched event. A server that always logs the access line
+	// first (Werkzeug) or last (eventlet, gunicorn) pairs more safely when
+	// the rule says so: a look-alike cannot borrow the next event's partner.
+	Direction string
 }
 
 // Defaults of a rule's optional settings.
@@ -58,7 +63,7 @@ const (
 var (
 	ruleKeys  = []string{"name", "description", "match", "pair", "action", "sample", "expires"}
 	matchKeys = []string{"contains", "regex", "not", "any", "all"}
-	pairKeys  = []string{"match", "within", "max_wait", "drop_partner"}
+	pairKeys  = []string{"match", "within", "max_wait", "drop_partner", "direction"}
 )
 
 // ruleRef is where a rule name was defined. It is kept even for rules with
@@ -268,7 +273,7 @@ func (s scope) pair(n *yaml.Node) *Pair {
 	if !ok {
 		return nil
 	}
-	p := &Pair{Within: DefaultPairWithin, MaxWait: DefaultPairMaxWait, DropPartner: true}
+	p := &Pair{Within: DefaultPairWithin, MaxWait: DefaultPairMaxWait, DropPartner: true, Direction: "any"}
 	if e, has := m["match"]; has {
 		p.Match = s.match(e.val, "match")
 	} else {
@@ -282,6 +287,9 @@ func (s scope) pair(n *yaml.Node) *Pair {
 	}
 	if e, has := m["drop_partner"]; has {
 		p.DropPartner, _ = s.boolean(e.val, "drop_partner")
+	}
+	if e, has := m["direction"]; has {
+		p.Direction, _ = s.enum(e.val, "direction", "any", "before", "after")
 	}
 	return p
 }

@@ -231,6 +231,14 @@ loop:
 		srv.Shutdown(sctx)
 		scancel()
 	}
+	if *once {
+		for _, r := range d.Report() {
+			logger.Info("input done", "input", r.Input, "lines_read", r.Lines, "lines_forwarded", r.LinesForwarded)
+			for _, rr := range r.Rules {
+				logger.Info("rule", "input", r.Input, "rule", rr.Rule, "events_suppressed", rr.EventsSuppressed, "lines_suppressed", rr.LinesSuppressed, "unpaired", rr.Unpaired)
+			}
+		}
+	}
 	if runErr != nil {
 		if errors.Is(runErr, outputs.ErrClosedPipe) {
 			return exitOK
