@@ -40,13 +40,15 @@ const (
 // held is an event in the engine's queue.
 type held struct {
 	span
-	seq     uint64
-	state   heldState
-	verdict event.Verdict
-	rule    int    // index of the matching rule, -1 when none
-	partner bool   // removed as another event's partner
-	mask    uint64 // candidate: the paired rules whose pair.match it satisfies
-	claimed bool
+	seq      uint64
+	state    heldState
+	verdict  event.Verdict
+	rule     int    // index of the matching rule, -1 when none
+	partner  bool   // taken as another event's partner
+	sampled  bool   // let through by `sample`
+	unpaired bool   // found no partner
+	mask     uint64 // candidate: the paired rules whose pair.match it satisfies
+	claimed  bool
 }
 
 // engine applies the rules to one source's events and releases them in
@@ -67,7 +69,23 @@ type engine struct {
 	out     *event.OutBatch
 	lastOff int64 // end offset of the last released event
 	hasOff  bool
+	trace   TraceFunc
 }
+
+// Decision describes how one event was settled, for tools that explain
+// rules (`logsift test`, `logsift replay`).
+type Decision struct {
+	Raw      []byte // the event's bytes; valid only during the call
+	Lines    int
+	Verdict  event.Verdict
+	Rule     string // the rule that matched it or claimed it as partner; "" when none
+	Partner  bool   // it was taken as another event's pair partner
+	Sampled  bool   // matched, but let through by `sample`
+	Unpaired bool   // matched a paired rule but found no partner
+}
+
+// TraceFunc receives every event as it is released, in input order.
+type TraceFunc func(Decision)
 
 func newEngine(rs []*rules.Rule, p prefixer, a *arena, st *Stats) *engine {
 	e := &engine{rules: rs, prefix: p, arena: a, stats: st}
@@ -121,6 +139,7 @@ func (e *engine) add(s span) {
 			case r.Pair.Direction == "before":
 				// Its partner could only have come earlier: no point waiting.
 				e.stats.Rules[h.rule].Unpaired++
+				h.unpaired = true
 				h.verdict = event.Forwarded
 			default:
 				h.state = waiting
@@ -207,11 +226,11 @@ func (e *engine) pair(m, partner *held) {
 	partner.claimed = true
 	partner.state = decided
 	partner.rule = m.rule
+	partner.partner = true
 	m.state = decided
 	if e.suppress(m) {
 		if e.rules[m.rule].Pair.DropPartner {
 			partner.verdict = event.Suppressed
-			partner.partner = true
 			e.stats.Rules[m.rule].LinesSuppressed += uint64(partner.lines)
 		} else {
 			partner.verdict = event.Forwarded
@@ -229,6 +248,7 @@ func (e *engine) suppress(h *held) bool {
 	h.state = decided
 	if r.Sample > 0 && (rs.EventsSuppressed+rs.Sampled+1)%uint64(r.Sample) == 0 {
 		rs.Sampled++
+		h.sampled = true
 		h.verdict = event.Forwarded
 		return false
 	}
@@ -274,6 +294,7 @@ func (e *engine) release(now time.Time, final bool) {
 			}
 			if h.state == waiting {
 				e.stats.Rules[h.rule].Unpaired++
+				h.unpaired = true
 			}
 			h.state = decided
 			h.verdict = event.Forwarded
@@ -281,6 +302,13 @@ func (e *engine) release(now time.Time, final bool) {
 		raw := e.arena.slice(h.start, h.end)
 		if e.out != nil {
 			e.out.Add(raw, h.verdict)
+		}
+		if e.trace != nil {
+			d := Decision{Raw: raw, Lines: h.lines, Verdict: h.verdict, Partner: h.partner, Sampled: h.sampled, Unpaired: h.unpaired}
+			if h.rule >= 0 {
+				d.Rule = e.rules[h.rule].Name
+			}
+			e.trace(d)
 		}
 		if h.verdict == event.Forwarded {
 			e.stats.LinesForwarded += uint64(h.lines)

@@ -19,6 +19,15 @@ type Processor struct {
 	stats   Stats
 	sources map[string]*source
 	order   []*source // deterministic iteration for ticks and acks
+	trace   TraceFunc
+}
+
+// SetTrace makes the processor report every released event to fn.
+func (p *Processor) SetTrace(fn TraceFunc) {
+	p.trace = fn
+	for _, s := range p.order {
+		s.eng.trace = fn
+	}
 }
 
 // source is the state kept for one file of an input.
@@ -71,6 +80,7 @@ func (p *Processor) source(path string, file event.FileID, out *event.OutBatch) 
 	if s == nil {
 		s = &source{path: path, file: file}
 		s.eng = newEngine(p.rules, p.prefix, &s.arena, &p.stats)
+		s.eng.trace = p.trace
 		s.asm = newAssembler(p.input.Multiline, p.prefix, &s.arena, s.eng.add)
 		p.sources[path] = s
 		p.order = append(p.order, s)
@@ -149,6 +159,7 @@ func (p *Processor) SetRules(rs []*rules.Rule, out *event.OutBatch) {
 	for _, s := range p.order {
 		fresh := newEngine(rs, p.prefix, &s.arena, &p.stats)
 		fresh.seq = s.eng.seq
+		fresh.trace = p.trace
 		s.eng = fresh
 		s.asm.emit = fresh.add
 	}
