@@ -397,6 +397,7 @@ func (p *pipe) observe() {
 	add(m.Events, st.Events, &p.prev.Events)
 	add(m.LinesForwarded, st.LinesForwarded, &p.prev.LinesForwarded)
 	add(m.Truncated, st.Truncated, &p.prev.Truncated)
+	m.HeldLines.Set(float64(p.proc.Held()))
 	for i := range st.Rules {
 		cur, prev, h := &st.Rules[i], &p.prevR[i], &p.rules[i]
 		add(h.input.EventsSuppressed, cur.EventsSuppressed, &prev.EventsSuppressed)

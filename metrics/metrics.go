@@ -27,6 +27,7 @@ type Metrics struct {
 	inputBytes     *prometheus.CounterVec
 	inputFiles     *prometheus.GaugeVec
 	inputLag       *prometheus.GaugeVec
+	heldLines      *prometheus.GaugeVec
 	events         *prometheus.CounterVec
 	linesForwarded *prometheus.CounterVec
 	truncated      *prometheus.CounterVec
@@ -65,6 +66,8 @@ func New(reg prometheus.Registerer, bi BuildInfo) (*Metrics, error) {
 			"Bytes read by the input, including bytes later suppressed."),
 		inputFiles: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "input_files",
 			Help: "Files the input is currently following."}, []string{"input"}),
+		heldLines: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "input_held_lines",
+			Help: "Lines read but not yet released: in an unfinished multiline event or waiting for a pair partner. Closes the conservation input_lines_total = lines_forwarded_total + sum(lines_suppressed_total) + input_held_lines."}, []string{"input"}),
 		inputLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "input_lag_bytes",
 			Help: "Bytes written to the input's files but not yet acknowledged by every output (file size minus saved position, summed over files)."}, []string{"input"}),
 		events: inputVec("events_total",
@@ -109,7 +112,7 @@ func New(reg prometheus.Registerer, bi BuildInfo) (*Metrics, error) {
 
 	own := []prometheus.Collector{
 		build,
-		m.inputLines, m.inputBytes, m.inputFiles, m.inputLag, m.events, m.linesForwarded, m.truncated,
+		m.inputLines, m.inputBytes, m.inputFiles, m.inputLag, m.heldLines, m.events, m.linesForwarded, m.truncated,
 		m.eventsSuppressed, m.linesSuppressed,
 		m.sampled, m.unpaired, m.lastMatch, m.expired,
 		m.outputEvents, m.outputErrors,
@@ -146,6 +149,7 @@ type InputMetrics struct {
 	Truncated      prometheus.Counter // logsift_multiline_truncated_total
 	Files          prometheus.Gauge   // logsift_input_files
 	LagBytes       prometheus.Gauge   // logsift_input_lag_bytes
+	HeldLines      prometheus.Gauge   // logsift_input_held_lines
 }
 
 // Input returns the series of input name, creating them if needed. Handles
@@ -160,6 +164,7 @@ func (m *Metrics) Input(name string) *InputMetrics {
 		Truncated:      m.truncated.WithLabelValues(name),
 		Files:          m.inputFiles.WithLabelValues(name),
 		LagBytes:       m.inputLag.WithLabelValues(name),
+		HeldLines:      m.heldLines.WithLabelValues(name),
 	}
 }
 
@@ -244,7 +249,7 @@ func (m *Metrics) SetConfig(inputs, rules, outputs []string) {
 	for _, in := range removed(m.inputs, inputs) {
 		l := prometheus.Labels{"input": in}
 		for _, v := range []*prometheus.MetricVec{
-			m.inputLines.MetricVec, m.inputBytes.MetricVec, m.inputFiles.MetricVec, m.inputLag.MetricVec,
+			m.inputLines.MetricVec, m.inputBytes.MetricVec, m.inputFiles.MetricVec, m.inputLag.MetricVec, m.heldLines.MetricVec,
 			m.events.MetricVec, m.linesForwarded.MetricVec, m.truncated.MetricVec,
 			m.eventsSuppressed.MetricVec, m.linesSuppressed.MetricVec,
 		} {
@@ -272,6 +277,7 @@ func (m *Metrics) SetConfig(inputs, rules, outputs []string) {
 		m.inputBytes.WithLabelValues(in)
 		m.inputFiles.WithLabelValues(in)
 		m.inputLag.WithLabelValues(in)
+		m.heldLines.WithLabelValues(in)
 		m.events.WithLabelValues(in)
 		m.linesForwarded.WithLabelValues(in)
 		m.truncated.WithLabelValues(in)

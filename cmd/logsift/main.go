@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -165,6 +166,30 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		logger.Error("metrics", "err", err)
 		return exitFailure
 	}
+	// The HTTP server starts first so /healthz answers and /readyz says
+	// why logsift is not ready while outputs and inputs are being opened.
+	var running atomic.Pointer[daemon.Daemon]
+	ready := func() error {
+		if d := running.Load(); d != nil {
+			return d.Ready()
+		}
+		return errors.New("starting: opening outputs")
+	}
+	var srv *metrics.Server
+	if cfg.Metrics.Listen != "" {
+		srv, err = metrics.NewServer(cfg.Metrics.Listen, reg, ready, logger)
+		if err != nil {
+			logger.Error("start", "err", err)
+			return exitFailure
+		}
+		go func() {
+			if err := srv.Serve(); err != nil {
+				logger.Error("metrics server", "err", err)
+			}
+		}()
+		logger.Info("serving metrics", "addr", srv.Addr())
+	}
+
 	d, err := daemon.New(daemon.Options{
 		Config:  cfg,
 		Logger:  logger,
@@ -177,22 +202,8 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		logger.Error("start", "err", err)
 		return exitFailure
 	}
+	running.Store(d)
 	m.ReloadResult(true, time.Now())
-
-	var srv *metrics.Server
-	if cfg.Metrics.Listen != "" {
-		srv, err = metrics.NewServer(cfg.Metrics.Listen, reg, d.Ready, logger)
-		if err != nil {
-			logger.Error("start", "err", err)
-			return exitFailure
-		}
-		go func() {
-			if err := srv.Serve(); err != nil {
-				logger.Error("metrics server", "err", err)
-			}
-		}()
-		logger.Info("serving metrics", "addr", srv.Addr())
-	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
