@@ -129,6 +129,15 @@ func (w *batcher) offset() int64 {
 	return w.base + int64(len(w.b.Data))
 }
 
+// delivered is the file offset just after the last complete line handed to
+// the batcher.
+func (w *batcher) delivered() int64 {
+	if w.b == nil {
+		return w.base
+	}
+	return w.base + int64(w.lastEnd())
+}
+
 // closeLine ends the open line at the current end of Data.
 func (w *batcher) closeLine() {
 	w.b.Ends = append(w.b.Ends, len(w.b.Data))
