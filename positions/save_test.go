@@ -335,4 +335,3 @@ func TestSaveErrorsRateLimited(t *testing.T) {
 		t.Errorf("second warning does not count the failures in between:\n%s", logs)
 	}
 }
-
