@@ -31,10 +31,11 @@ type rec struct {
 
 // collector receives batches, copies their lines and releases them.
 type collector struct {
-	mu     sync.Mutex
-	recs   []rec
-	notify chan struct{}
-	done   chan struct{}
+	mu      sync.Mutex
+	recs    []rec
+	batches int
+	notify  chan struct{}
+	done    chan struct{}
 }
 
 func collect(out <-chan *event.LineBatch) *collector {
@@ -43,6 +44,7 @@ func collect(out <-chan *event.LineBatch) *collector {
 		defer close(c.done)
 		for b := range out {
 			c.mu.Lock()
+			c.batches++
 			for i := range b.Len() {
 				c.recs = append(c.recs, rec{path: b.Path, id: b.File, line: string(b.Line(i)), end: b.LineEndOffset(i)})
 			}
@@ -69,8 +71,11 @@ func (c *collector) wait(t *testing.T, n int) []rec {
 	deadline := time.NewTimer(waitFor)
 	defer deadline.Stop()
 	for {
-		if r := c.snapshot(); len(r) >= n {
-			return r
+		c.mu.Lock()
+		have := len(c.recs)
+		c.mu.Unlock()
+		if have >= n {
+			return c.snapshot()
 		}
 		select {
 		case <-c.notify:
@@ -378,13 +383,17 @@ func TestFilesLateFileFromBeginning(t *testing.T) {
 func checkExactlyOnce(t *testing.T, got []rec, n int) {
 	t.Helper()
 	count := map[string]int{}
-	last := map[event.FileID]string{}
+	last := map[event.FileID]int{}
 	for _, x := range got {
 		count[x.line]++
-		if prev, ok := last[x.id]; ok && prev >= x.line {
-			t.Errorf("out of order in %s %+v: %q after %q", x.path, x.id, x.line, prev)
+		var num int
+		if _, err := fmt.Sscanf(x.line, "line %d\n", &num); err != nil {
+			t.Fatalf("unexpected line %q", x.line)
 		}
-		last[x.id] = x.line
+		if prev, ok := last[x.id]; ok && prev >= num {
+			t.Errorf("out of order in %s %+v: %d after %d", x.path, x.id, num, prev)
+		}
+		last[x.id] = num
 	}
 	for i := 1; i <= n; i++ {
 		l := fmt.Sprintf("line %04d\n", i)
@@ -679,4 +688,23 @@ func TestFilesSameFileUnderTwoNames(t *testing.T) {
 	h := startFiles(t, FilesConfig{Paths: []string{filepath.Join(dir, "*.log")}, StartAt: StartAtBeginning})
 	h.c.wait(t, 1)
 	h.c.quiet(t, 1, 200*time.Millisecond)
+}
+
+// TestFilesBatchesReadyLines checks that lines the tail already has are
+// sent together rather than one batch per line.
+func TestFilesBatchesReadyLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.log")
+	writeFile(t, path, "")
+	h := startFiles(t, FilesConfig{Paths: []string{path}, StartAt: StartAtBeginning})
+	const n = 20_000
+	appendFile(t, path, numbered(1, n))
+	got := h.c.wait(t, n)
+	checkExactlyOnce(t, got, n)
+	checkOffsets(t, got, numbered(1, n), 0)
+	h.c.mu.Lock()
+	batches := h.c.batches
+	h.c.mu.Unlock()
+	if batches*3 > n {
+		t.Errorf("%d lines came in %d batches", n, batches)
+	}
 }

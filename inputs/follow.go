@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/nxadm/tail"
@@ -156,8 +157,10 @@ func (r *followRun) start(path string, initial bool) {
 		fd.Close()
 		return
 	}
-	start, ok := r.reg.resume(key, fd, fi.Size())
-	if !ok {
+	// A file already read in this run continues from what was delivered;
+	// saved positions and start_at are for files not read yet.
+	start, seen := r.reg.resume(key, fd, fi.Size())
+	if !seen {
 		start = s.startOffset(path, fi, initial)
 	}
 
@@ -199,7 +202,10 @@ func (r *followRun) start(path string, initial bool) {
 	// our offsets and identity describe.
 	if now, err := os.Stat(path); err != nil || !os.SameFile(now, fi) {
 		close(f.quit)
-		t.Stop()
+		t.Kill(nil)
+		for range t.Lines {
+		}
+		t.Wait()
 		fd.Close()
 		return
 	}
@@ -222,15 +228,21 @@ const (
 	noteReopened                  // the tail opened the path again
 )
 
-// The tail library announces reopening only through its logger. Its
-// Printf calls come from the goroutine that also sends Lines, so when
-// tailLogger hands them over synchronously the follower sees lines and
-// reopen notes in exactly the order the library produced them.
-var tailNotes = map[string]note{
-	"Re-opening moved/deleted file %s ...": noteMoved,
-	"Re-opening truncated file %s ...":     noteTruncated,
-	"Successfully reopened %s":             noteReopened,
-	"Successfully reopened truncated %s":   noteReopened,
+// noteOf recognises the tail library's log formats that announce a
+// reopen; it announces them only through its logger. Its Printf calls come
+// from the goroutine that also sends Lines, so when tailLogger hands them
+// over synchronously the follower sees lines and reopen notes in exactly
+// the order the library produced them.
+func noteOf(format string) note {
+	switch format {
+	case "Re-opening moved/deleted file %s ...":
+		return noteMoved
+	case "Re-opening truncated file %s ...":
+		return noteTruncated
+	case "Successfully reopened %s", "Successfully reopened truncated %s":
+		return noteReopened
+	}
+	return 0
 }
 
 // tailLogger receives the tail library's log calls. It never exits or
@@ -242,7 +254,7 @@ type tailLogger struct {
 }
 
 func (l *tailLogger) Printf(format string, v ...any) {
-	if n, ok := tailNotes[format]; ok {
+	if n := noteOf(format); n != 0 {
 		select {
 		case l.notes <- n:
 		case <-l.quit:
@@ -268,8 +280,8 @@ func (l *tailLogger) Panicln(v ...any) { l.log.Error("tail: " + fmt.Sprint(v...)
 // follower turns one tail's lines into batches.
 //
 // Offsets: the follower counts them itself (start offset plus the length
-// of every line and its newline, reset to zero when the tail reopens the
-// file) because it must know exactly which bytes it has delivered in order
+// of every line and its newline, reset to zero when the tail reads a new or
+// truncated file from its start) because it must know exactly which bytes it has delivered in order
 // to read a rotated file to its end. Each tail.Line's SeekInfo.Offset is a
 // cross-check: nxadm/tail v1.4.11 fills it with Tell() in the reading
 // goroutine right after the line was consumed (file position minus
@@ -410,6 +422,7 @@ func (f *follower) lineWaiting(off, size int64) bool {
 // more, then sends the batch. If the tail ends meanwhile it finishes the
 // follower and sets f.t to nil.
 func (f *follower) gather(ctx context.Context, out chan<- *event.LineBatch, stopping bool) bool {
+	yielded := false
 	for !f.w.full() {
 		select {
 		case l, ok := <-f.t.Lines:
@@ -424,8 +437,17 @@ func (f *follower) gather(ctx context.Context, out chan<- *event.LineBatch, stop
 			if !f.add(ctx, out, l) {
 				return false
 			}
+			yielded = false
 			continue
 		default:
+		}
+		if !yielded {
+			// The tail hands over one line at a time; letting it run
+			// once finds the next line when it is already buffered,
+			// without ever waiting for one to be written.
+			yielded = true
+			runtime.Gosched()
+			continue
 		}
 		break
 	}

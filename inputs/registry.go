@@ -79,18 +79,23 @@ func (r *registry) leave(k fileKey, offset int64, fd *os.File) {
 	r.left[k] = leftFile{offset: offset, head: head[:n], scan: r.scan}
 }
 
-// resume returns the offset at which a left file was left, if fd is that
-// same file: same identity and same first bytes.
-func (r *registry) resume(k fileKey, fd *os.File, size int64) (int64, bool) {
+// resume reports whether k was read and left during this run, and if so
+// the offset to continue at: where it was left if fd is still that file
+// (its first bytes unchanged and not shorter than the offset), else zero,
+// as the content is new (truncated, or a new file that got a reused inode).
+func (r *registry) resume(k fileKey, fd *os.File, size int64) (offset int64, seen bool) {
 	r.mu.Lock()
 	lf, ok := r.left[k]
 	r.mu.Unlock()
-	if !ok || lf.offset > size {
+	if !ok {
 		return 0, false
+	}
+	if lf.offset > size {
+		return 0, true
 	}
 	head := make([]byte, len(lf.head))
 	if n, _ := fd.ReadAt(head, 0); !bytes.Equal(head[:n], lf.head) {
-		return 0, false
+		return 0, true
 	}
 	return lf.offset, true
 }
