@@ -14,6 +14,7 @@ type span struct {
 	lines      int
 	endOffset  int64 // file offset just after the last line
 	truncated  bool  // cut by max_lines/max_bytes or a split over-long line
+	dirty      bool  // some line has a prefix or a CR: rules need a cleaned view
 	at         time.Time
 }
 
@@ -56,6 +57,8 @@ type assembler struct {
 	// midLine is set after a line part without its newline: the next part
 	// continues the same physical line.
 	midLine bool
+	// dirty tells whether the line being pushed has a prefix or a CR.
+	dirty bool
 }
 
 func newAssembler(ml rules.Multiline, p prefixer, a *arena, emit func(span)) *assembler {
@@ -87,6 +90,9 @@ func newAssembler(ml rules.Multiline, p prefixer, a *arena, emit func(span)) *as
 func (a *assembler) push(line []byte, endOffset int64, now time.Time) {
 	a.lastInput = now
 	whole := len(line) > 0 && line[len(line)-1] == '\n'
+	// Parts of a split line and the custom and none presets are judged
+	// dirty conservatively; only the python path below looks closer.
+	a.dirty = a.prefix != nil || bytes.IndexByte(line, '\r') >= 0
 	if a.midLine || !whole {
 		// Part of a line longer than the input's split size (or a final
 		// fragment): it stands alone, so no event grows without bound.
@@ -131,13 +137,13 @@ func (a *assembler) flush() {
 
 func (a *assembler) single(line []byte, endOffset int64, now time.Time, truncated bool) {
 	s, e := a.arena.append(line)
-	a.emit(span{start: s, end: e, lines: 1, endOffset: endOffset, truncated: truncated, at: now})
+	a.emit(span{start: s, end: e, lines: 1, endOffset: endOffset, truncated: truncated, dirty: a.dirty, at: now})
 }
 
 // begin starts holding a new event with line.
 func (a *assembler) begin(line []byte, endOffset int64, now time.Time, st pyState) {
 	s, e := a.arena.append(line)
-	a.cur = span{start: s, end: e, lines: 1, endOffset: endOffset, at: now}
+	a.cur = span{start: s, end: e, lines: 1, endOffset: endOffset, dirty: a.dirty, at: now}
 	a.held = true
 	a.state = st
 }
@@ -154,6 +160,7 @@ func (a *assembler) extend(line []byte, endOffset int64, now time.Time, st pySta
 	}
 	_, e := a.arena.append(line)
 	a.cur.end = e
+	a.cur.dirty = a.cur.dirty || a.dirty
 	a.cur.lines++
 	a.cur.endOffset = endOffset
 	a.state = st
@@ -174,7 +181,13 @@ func (a *assembler) pushCustom(line []byte, endOffset int64, now time.Time) {
 }
 
 func (a *assembler) pushPython(line []byte, endOffset int64, now time.Time) {
-	c := content(a.prefix, line)
+	c := line
+	if a.prefix != nil {
+		n := a.prefix.prefixLen(line)
+		c = line[n:]
+		a.dirty = n > 0 || a.dirty && bytes.IndexByte(line, '\r') >= 0
+	}
+	c = trimEOL(c)
 	if a.held {
 		switch a.state {
 		case pyHeader:

@@ -1,6 +1,8 @@
 package filters
 
 import (
+	"bytes"
+	"hash/maphash"
 	"time"
 
 	"github.com/logsift/logsift/event"
@@ -70,6 +72,11 @@ type engine struct {
 	lastOff int64 // end offset of the last released event
 	hasOff  bool
 	trace   TraceFunc
+	memo    decisionMemo
+	// waitingFor counts, per paired rule (by bit), events waiting for a
+	// partner after them. A rule whose partner can only come after its
+	// event needs its pair.match tested only while one of its events waits.
+	waitingFor [64]int
 }
 
 // Decision describes how one event was settled, for tools that explain
@@ -107,14 +114,13 @@ func (e *engine) add(s span) {
 	e.seq++
 
 	view := e.arena.slice(s.start, s.end)
-	if needsView(e.prefix, view) {
+	if s.dirty {
 		e.view = matchView(e.view[:0], e.prefix, view)
 		view = e.view
 	}
-	h.rule = e.firstMatch(view)
+	h.rule, h.mask = e.classify(view, s.lines)
 	switch {
 	case h.rule < 0:
-		h.mask = e.partnerMask(view)
 		if h.mask != 0 && e.claimForWaiting(&h) {
 			break
 		}
@@ -143,11 +149,33 @@ func (e *engine) add(s span) {
 				h.verdict = event.Forwarded
 			default:
 				h.state = waiting
+				e.waitingFor[e.pairIndex(h.rule)]++
 			}
 		}
 	}
 	e.q = append(e.q, h)
 	e.release(s.at, false)
+}
+
+// classify finds the first matching rule and, when none matches, the paired
+// rules the event could partner. Rules are pure functions of the event's
+// text, and multi-line events repeat byte for byte (the same traceback on
+// every WebSocket close), so their answers are remembered.
+func (e *engine) classify(view []byte, lines int) (rule int, mask uint64) {
+	if lines < 2 || len(view) > maxMemoBytes {
+		rule = e.firstMatch(view)
+	} else {
+		m := e.memo.lookup(view)
+		if !m.valid {
+			m.rule = e.firstMatch(view)
+			m.valid = true
+		}
+		rule = m.rule
+	}
+	if rule < 0 {
+		mask = e.partnerMask(view)
+	}
+	return rule, mask
 }
 
 func (e *engine) firstMatch(view []byte) int {
@@ -162,7 +190,11 @@ func (e *engine) firstMatch(view []byte) int {
 func (e *engine) partnerMask(view []byte) uint64 {
 	var m uint64
 	for bit, ri := range e.paired {
-		if e.rules[ri].Pair.Match.Match(view) {
+		p := e.rules[ri].Pair
+		if p.Direction == "after" && e.waitingFor[bit] == 0 {
+			continue
+		}
+		if p.Match.Match(view) {
 			m |= 1 << bit
 		}
 	}
@@ -170,12 +202,27 @@ func (e *engine) partnerMask(view []byte) uint64 {
 }
 
 func (e *engine) pairBit(rule int) uint64 {
-	for bit, ri := range e.paired {
-		if ri == rule {
-			return 1 << bit
-		}
+	if i := e.pairIndex(rule); i >= 0 {
+		return 1 << i
 	}
 	return 0
+}
+
+func (e *engine) pairIndex(rule int) int {
+	for i, ri := range e.paired {
+		if ri == rule {
+			return i
+		}
+	}
+	return -1
+}
+
+// settle marks h decided; a waiting event stops counting as waiting.
+func (e *engine) settle(h *held) {
+	if h.state == waiting {
+		e.waitingFor[e.pairIndex(h.rule)]--
+	}
+	h.state = decided
 }
 
 // claimEarlier looks back for the earliest unclaimed partner of h's rule
@@ -227,7 +274,7 @@ func (e *engine) pair(m, partner *held) {
 	partner.state = decided
 	partner.rule = m.rule
 	partner.partner = true
-	m.state = decided
+	e.settle(m)
 	if e.suppress(m) {
 		if e.rules[m.rule].Pair.DropPartner {
 			partner.verdict = event.Suppressed
@@ -296,7 +343,7 @@ func (e *engine) release(now time.Time, final bool) {
 				e.stats.Rules[h.rule].Unpaired++
 				h.unpaired = true
 			}
-			h.state = decided
+			e.settle(h)
 			h.verdict = event.Forwarded
 		}
 		raw := e.arena.slice(h.start, h.end)
@@ -335,4 +382,41 @@ func (e *engine) holding() int {
 		n += e.q[i].lines
 	}
 	return n
+}
+
+const (
+	memoSlots    = 64
+	maxMemoBytes = 8 << 10
+)
+
+// decisionMemo is a small direct-mapped cache from an event's exact text to
+// its classification.
+type decisionMemo struct {
+	seed  maphash.Seed
+	slots [memoSlots]memoSlot
+}
+
+type memoSlot struct {
+	hash  uint64
+	text  []byte
+	valid bool
+	rule  int
+	mask  uint64
+}
+
+// lookup returns the slot for view: a hit (valid) or a slot reset to hold
+// view, for the caller to fill.
+func (m *decisionMemo) lookup(view []byte) *memoSlot {
+	if m.seed == (maphash.Seed{}) {
+		m.seed = maphash.MakeSeed()
+	}
+	h := maphash.Bytes(m.seed, view)
+	s := &m.slots[h%memoSlots]
+	if s.valid && s.hash == h && bytes.Equal(s.text, view) {
+		return s
+	}
+	s.valid = false
+	s.hash = h
+	s.text = append(s.text[:0], view...)
+	return s
 }

@@ -140,12 +140,6 @@ func trimEOL(line []byte) []byte {
 	return line
 }
 
-// needsView reports whether rules must see a cleaned copy of raw rather
-// than raw itself.
-func needsView(p prefixer, raw []byte) bool {
-	return p != nil || bytes.IndexByte(raw, '\r') >= 0
-}
-
 // matchView builds, into dst, the text rules see for an event: every line
 // without its prefix and CR, each ending in '\n'.
 func matchView(dst []byte, p prefixer, raw []byte) []byte {

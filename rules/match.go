@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"regexp"
+	"slices"
 )
 
 // Matcher tests an event's match view: its lines joined, each with its
@@ -37,6 +38,11 @@ type regexMatcher struct {
 	re        *regexp.Regexp
 	literals  [][]byte // nil: no prefilter, always run re
 	lineLocal bool
+	// conjuncts must all occur in a matching event: the literal pieces of
+	// the top-level concatenation. Checking them all first rejects events
+	// that have the most selective literal but not the rest (a websocket
+	// 200 when the pattern wants a websocket 500).
+	conjuncts [][]byte
 }
 
 func newRegex(re *regexp.Regexp) regexMatcher {
@@ -45,7 +51,21 @@ func newRegex(re *regexp.Regexp) regexMatcher {
 	for _, l := range lits {
 		m.literals = append(m.literals, []byte(l))
 	}
+	for _, c := range conjuncts(re.String()) {
+		if !slices.ContainsFunc(m.literals, func(l []byte) bool { return len(m.literals) == 1 && string(l) == c }) {
+			m.conjuncts = append(m.conjuncts, []byte(c))
+		}
+	}
 	return m
+}
+
+func (m regexMatcher) hasConjuncts(event []byte) bool {
+	for _, c := range m.conjuncts {
+		if !bytes.Contains(event, c) {
+			return false
+		}
+	}
+	return true
 }
 
 func (m regexMatcher) Match(event []byte) bool {
@@ -53,7 +73,10 @@ func (m regexMatcher) Match(event []byte) bool {
 	case m.literals == nil:
 		return m.re.Match(event)
 	case !m.lineLocal:
-		return containsAny(event, m.literals) && m.re.Match(event)
+		return containsAny(event, m.literals) && m.hasConjuncts(event) && m.re.Match(event)
+	}
+	if !m.hasConjuncts(event) {
+		return false
 	}
 	for _, lit := range m.literals {
 		// rest always starts at a line start.

@@ -203,3 +203,48 @@ func longestExactRun(re *syntax.Regexp) string {
 	}
 	return best
 }
+
+// conjuncts returns the exact literal pieces of expr's top-level
+// concatenation (at least 3 bytes long): text that every match contains,
+// all of it. The pieces of a concatenation are required together, unlike
+// requiredLiterals' alternatives, of which one suffices.
+func conjuncts(expr string) []string {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	re = re.Simplify()
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	if re.Op != syntax.OpConcat {
+		return nil
+	}
+	var out []string
+	var run strings.Builder
+	flush := func() {
+		if run.Len() >= 3 && len(out) < maxLiterals {
+			out = append(out, run.String())
+		}
+		run.Reset()
+	}
+	for _, sub := range re.Sub {
+		if s, ok := exact(sub); ok {
+			run.WriteString(s)
+			if s == "" && sub.Op != syntax.OpEmptyMatch {
+				// An assertion (\A, ^, \b) joins nothing across it.
+				flush()
+			}
+			continue
+		}
+		flush()
+		if sub.Op == syntax.OpPlus {
+			if s, ok := exact(sub.Sub[0]); ok {
+				run.WriteString(s)
+				flush()
+			}
+		}
+	}
+	flush()
+	return out
+}

@@ -195,15 +195,15 @@ func (s scope) match(n *yaml.Node, key string) Matcher {
 	if e, has := m["contains"]; has {
 		keep(s.contains(e.val))
 	}
-	if e, has := m["regex"]; has {
-		keep(s.regexMatcher(e.val))
-	}
 	if e, has := m["not"]; has {
 		if inner := s.match(e.val, "not"); inner != nil {
 			keep(notMatcher{inner}, true)
 		} else {
 			keep(nil, false)
 		}
+	}
+	if e, has := m["regex"]; has {
+		keep(s.regexMatcher(e.val))
 	}
 	if e, has := m["any"]; has {
 		subs, ok := s.matchList(e.val, "any")

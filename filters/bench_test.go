@@ -1,0 +1,149 @@
+package filters
+
+import (
+	"bytes"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/logsift/logsift/event"
+	"github.com/logsift/logsift/loggen"
+	"github.com/logsift/logsift/rules"
+)
+
+// benchLog is a generated Werkzeug log with its expected output.
+func benchLog(b *testing.B, lines int) (log, want []byte) {
+	b.Helper()
+	var l, w bytes.Buffer
+	if _, err := loggen.Generate(loggen.Config{Lines: lines, Seed: 1}, &l, &w); err != nil {
+		b.Fatal(err)
+	}
+	return l.Bytes(), w.Bytes()
+}
+
+// splitBatches cuts log into LineBatches of about 256 KiB, as the stdin
+// reader does.
+func splitBatches(log []byte) []*event.LineBatch {
+	var out []*event.LineBatch
+	var off int64
+	for len(log) > 0 {
+		b := &event.LineBatch{Path: "-"}
+		for len(log) > 0 && len(b.Data) < 256<<10 {
+			n := bytes.IndexByte(log, '\n') + 1
+			if n == 0 {
+				n = len(log)
+			}
+			b.Append(log[:n])
+			log = log[n:]
+			off += int64(n)
+		}
+		b.EndOffset = off
+		out = append(out, b)
+	}
+	return out
+}
+
+func benchProcessor(b *testing.B, rs []*rules.Rule, log, want []byte) {
+	batches := splitBatches(log)
+	lines := bytes.Count(log, []byte("\n"))
+	out := &event.OutBatch{}
+	now := time.Unix(0, 0)
+	b.SetBytes(int64(len(log)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		p := NewProcessor(defaultInput(), rs)
+		var fwd int
+		for _, lb := range batches {
+			p.Process(lb, out, now)
+			out.Each(func(data []byte, s event.Segment) {
+				if s.Verdict == event.Forwarded {
+					fwd += len(data)
+				}
+			})
+			out.Reset()
+		}
+		p.Close(out)
+		out.Each(func(data []byte, s event.Segment) {
+			if s.Verdict == event.Forwarded {
+				fwd += len(data)
+			}
+		})
+		out.Reset()
+		if want != nil && fwd != len(want) {
+			b.Fatalf("forwarded %d bytes, want %d", fwd, len(want))
+		}
+	}
+	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// BenchmarkProcessorWerkzeug runs the built-in pack over a generated log.
+func BenchmarkProcessorWerkzeug(b *testing.B) {
+	log, want := benchLog(b, 200_000)
+	benchProcessor(b, rules.Default().Rules, log, want)
+}
+
+// BenchmarkProcessorUserRegex runs a user rule written as a bare regex (no
+// contains:) in front of the pack: the literal prefilter must keep it cheap.
+func BenchmarkProcessorUserRegex(b *testing.B) {
+	log, want := benchLog(b, 200_000)
+	user := &rules.Rule{Name: "user-regex", Match: mustRegexMatcher(b, `(?m)^TimeoutError: upstream timed out after \d+s$`)}
+	benchProcessor(b, append([]*rules.Rule{user}, rules.Default().Rules...), log, want)
+}
+
+func mustRegexMatcher(b *testing.B, re string) rules.Matcher {
+	b.Helper()
+	cfg, err := rules.Parse("bench.yaml", []byte("use: []\nrules:\n  - name: r\n    match: {regex: '"+re+"'}\n"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cfg.Rules[0].Match
+}
+
+// BenchmarkAssemblePlainLine measures assembly of lines that stand alone.
+func BenchmarkAssemblePlainLine(b *testing.B) {
+	var a arena
+	asm := newAssembler(python(), nil, &a, func(s span) { a.release(s.end) })
+	line := []byte(`127.0.0.1 - - [25/Nov/2026 21:44:27] "GET /items/34 HTTP/1.1" 200 -` + "\n")
+	now := time.Unix(0, 0)
+	b.ReportAllocs()
+	for range b.N {
+		asm.push(line, 0, now)
+	}
+}
+
+// BenchmarkAssembleTraceback measures assembly of a whole false-500 block.
+func BenchmarkAssembleTraceback(b *testing.B) {
+	var a arena
+	asm := newAssembler(python(), nil, &a, func(s span) { a.release(s.end) })
+	lines := bytes.SplitAfter([]byte(wzBlock), []byte("\n"))
+	now := time.Unix(0, 0)
+	b.ReportAllocs()
+	for range b.N {
+		for _, l := range lines {
+			if len(l) > 0 {
+				asm.push(l, 0, now)
+			}
+		}
+	}
+}
+
+// BenchmarkPrefix measures prefix recognition per line.
+func BenchmarkPrefix(b *testing.B) {
+	for _, tc := range []struct{ kind, line string }{
+		{"auto-plain", `127.0.0.1 - - [25/Nov/2026 21:44:27] "GET /items/34 HTTP/1.1" 200 -`},
+		{"auto-docker", `web-1  | 127.0.0.1 - - [25/Nov/2026 21:44:27] "GET /items/34 HTTP/1.1" 200 -`},
+		{"auto-journald", `Nov 25 21:44:27 corpus-host app[4891]: 127.0.0.1 - - "GET /items/34 HTTP/1.1" 200 -`},
+	} {
+		b.Run(tc.kind, func(b *testing.B) {
+			p := newPrefixer(rules.Prefix{Kind: "auto"})
+			line := []byte(tc.line)
+			b.ReportAllocs()
+			for range b.N {
+				p.prefixLen(line)
+			}
+		})
+	}
+}
+
+var _ = regexp.MustCompile
