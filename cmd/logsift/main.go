@@ -47,6 +47,8 @@ Usage:
   logsift run -config FILE         run the daemon described by FILE
   logsift -config FILE             same as run
   logsift check -config FILE       validate FILE; print every error as FILE:LINE:COL: message
+  logsift test FILE...             run rule unit tests
+  logsift replay [flags] LOG...    run logs through the rules offline and report
   logsift rules                    list the built-in rule packs
   logsift version                  print version information
 
@@ -67,6 +69,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdRun(args, stdin, stdout, stderr)
 	case "check":
 		return cmdCheck(args, stdout, stderr)
+	case "test":
+		return cmdTest(args, stdout, stderr)
+	case "replay":
+		return cmdReplay(args, stdout, stderr)
 	case "rules":
 		return cmdRules(args, stdout, stderr)
 	case "version":
