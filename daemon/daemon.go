@@ -72,7 +72,13 @@ type ruleHandles struct {
 	status *metrics.RuleStatus
 }
 
-const outBatches = 8
+const (
+	outBatches = 6
+	// outBatchBytes is where a processor stops gathering input into one
+	// output batch: big enough to amortise writes, small enough to keep
+	// memory flat.
+	outBatchBytes = 256 << 10
+)
 
 // New builds a daemon from a validated configuration. Outputs are opened
 // here, so errors such as a missing output directory surface at start.
@@ -360,7 +366,7 @@ func (d *Daemon) process(p *pipe, lines <-chan *event.LineBatch) {
 			b.Release()
 			// Gather what is already waiting into the same output batch,
 			// up to a size that keeps write latency low.
-			for len(out.Data) < 1<<20 {
+			for len(out.Data) < outBatchBytes {
 				select {
 				case b2, ok := <-lines:
 					if !ok {
