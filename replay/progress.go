@@ -74,7 +74,7 @@ func (p *Progress) draw() {
 
 // renderBar formats one state of the bar:
 //
-//	 42.0% [============>                 ] 420.0/1000.0 MB  84.0 MB/s  ETA 7s
+//	42.0% [============>                 ] 420.0/1000.0 MB  84.0 MB/s  ETA 7s
 func renderBar(done, total int64, elapsed time.Duration) string {
 	frac := 1.0
 	if total > 0 {
