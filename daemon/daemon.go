@@ -64,6 +64,9 @@ type pipe struct {
 	rules   []ruleHandles
 	prev    filters.Stats
 	prevR   []filters.RuleStats
+	summary *summarizer
+	names   []string // rule names, indexed like the processor's stats
+	scratch []byte
 }
 
 type ruleHandles struct {
@@ -156,6 +159,13 @@ func (d *Daemon) newPipe(in rules.Input) (*pipe, error) {
 		metrics: d.opts.Metrics.Input(in.Name),
 	}
 	p.bindRules(d.opts.Metrics)
+	if d.opts.Config.Summary.Every > 0 {
+		label := ""
+		if len(d.opts.Config.Inputs) > 1 {
+			label = in.Name
+		}
+		p.summary = newSummarizer(d.opts.Config.Summary.Every, label, d.now())
+	}
 	if len(in.Paths) == 1 && in.Paths[0] == "-" {
 		r := d.opts.Stdin
 		if r == nil {
@@ -181,6 +191,13 @@ func (d *Daemon) newPipe(in rules.Input) (*pipe, error) {
 func (p *pipe) bindRules(m *metrics.Metrics) {
 	rs := p.proc.Rules()
 	p.rules = make([]ruleHandles, len(rs))
+	p.names = p.names[:0]
+	for _, r := range rs {
+		p.names = append(p.names, r.Name)
+	}
+	if p.summary != nil {
+		p.summary.reset(p.proc.Stats())
+	}
 	for i, r := range rs {
 		p.rules[i] = ruleHandles{name: r.Name, input: m.InputRule(p.cfg.Name, r.Name), status: m.Rule(r.Name)}
 	}
@@ -388,7 +405,14 @@ func (d *Daemon) process(p *pipe, lines <-chan *event.LineBatch) {
 			p.bindRules(d.opts.Metrics)
 			send()
 		case <-tick.C:
-			p.proc.Tick(d.now(), take())
+			now := d.now()
+			p.proc.Tick(now, take())
+			if p.summary != nil {
+				p.scratch = p.summary.appendDue(p.scratch[:0], now, p.proc.Stats(), p.names)
+				if len(p.scratch) > 0 {
+					out.Add(p.scratch, event.Forwarded)
+				}
+			}
 			send()
 		}
 	}
