@@ -138,6 +138,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("run", "logsift run [-config FILE] [-once]", stderr)
 	configPath := fs.String("config", "", "configuration file (YAML); without it: stdin -> built-in rules -> stdout")
 	once := fs.Bool("once", false, "read file inputs from their start to the end, then exit (batch mode)")
+	shutdownTimeout := fs.Duration("shutdown.timeout", 10*time.Second, "on SIGTERM/SIGINT, longest wait for outputs to take the remaining events before exiting anyway (exit 1)")
 	var lf logFlags
 	lf.register(fs)
 	if code, ok := parse(fs, args); !ok {
@@ -224,11 +225,17 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	go notifier.RunWatchdog(ctx, func() bool { return !d.Stalled(notifier.WatchdogInterval()) })
 
 	var runErr error
+	var shutdownDeadline <-chan time.Time
 loop:
 	for {
 		select {
 		case runErr = <-done:
 			break loop
+		case <-shutdownDeadline:
+			// An output that never takes the rest must not keep the process
+			// alive: what was not written is read again after a restart.
+			logger.Error("shutdown timed out waiting for outputs; unacknowledged events will be read again at the next start", "timeout", shutdownTimeout.String())
+			return exitFailure
 		case sig := <-sigs:
 			switch sig {
 			case syscall.SIGHUP:
@@ -240,6 +247,9 @@ loop:
 				logger.Info("shutting down", "signal", sig.String())
 				notifier.Stopping()
 				cancel()
+				if shutdownDeadline == nil {
+					shutdownDeadline = time.After(*shutdownTimeout)
+				}
 			}
 		}
 	}
