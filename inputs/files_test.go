@@ -161,16 +161,19 @@ func startFiles(t *testing.T, cfg FilesConfig, setup ...func(*FileSource)) *harn
 	}
 	out := make(chan *event.LineBatch)
 	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- src.Run(ctx, out) }()
+	var runErr error
+	runDone := make(chan struct{})
+	go func() {
+		defer close(runDone)
+		runErr = src.Run(ctx, out)
+	}()
 	h := &harness{src: src, c: collect(out), logs: logs}
 	var once sync.Once
-	var runErr error
 	h.stop = func() error {
 		once.Do(func() {
 			cancel()
 			select {
-			case runErr = <-errc:
+			case <-runDone:
 			case <-time.After(waitFor):
 				t.Errorf("Run did not return after cancel")
 				return
@@ -190,8 +193,6 @@ func startFiles(t *testing.T, cfg FilesConfig, setup ...func(*FileSource)) *harn
 	})
 	select {
 	case <-src.Ready():
-	case err := <-errc:
-		t.Fatalf("Run returned before ready: %v", err)
 	case <-time.After(waitFor):
 		t.Fatal("source not ready")
 	}
