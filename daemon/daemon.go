@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/logsift/logsift/inputs"
 	"github.com/logsift/logsift/metrics"
 	"github.com/logsift/logsift/outputs"
+	"github.com/logsift/logsift/positions"
 	"github.com/logsift/logsift/rules"
 )
 
@@ -32,6 +34,9 @@ type Options struct {
 	// Once reads file inputs from their start position to EOF and returns,
 	// instead of following them.
 	Once bool
+	// Positions, when set, supplies saved file offsets and receives every
+	// acknowledgement: what all outputs have written.
+	Positions *positions.Store
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// TickEvery is how often held events are checked against flush_after
@@ -51,12 +56,16 @@ type Daemon struct {
 	toOut   chan *event.OutBatch
 	ready   atomic.Bool
 	started chan struct{}
+
+	mu    sync.Mutex
+	acked map[string]map[string]int64 // input -> path -> acknowledged offset
 }
 
 // pipe is one input with its processor.
 type pipe struct {
 	cfg     rules.Input
 	src     inputs.Source
+	files   *inputs.FileSource // nil for stdin
 	ready   <-chan struct{}
 	proc    *filters.Processor
 	reload  chan []*rules.Rule
@@ -102,6 +111,7 @@ func New(opts Options) (*Daemon, error) {
 		free:    make(chan *event.OutBatch, outBatches),
 		toOut:   make(chan *event.OutBatch, outBatches-2),
 		started: make(chan struct{}),
+		acked:   make(map[string]map[string]int64),
 	}
 	for range outBatches {
 		d.free <- &event.OutBatch{}
@@ -174,15 +184,20 @@ func (d *Daemon) newPipe(in rules.Input) (*pipe, error) {
 		p.src = inputs.NewReader(in.Name, "-", r, inputs.ReaderOptions{MaxLineBytes: in.Multiline.MaxBytes})
 		return p, nil
 	}
-	fs := inputs.NewFiles(inputs.FilesConfig{
+	fc := inputs.FilesConfig{
 		Input:        in.Name,
 		Paths:        in.Paths,
 		Exclude:      in.Exclude,
 		StartAt:      in.StartAt,
 		MaxLineBytes: in.Multiline.MaxBytes,
 		Once:         d.opts.Once,
-	}, d.log.With("input", in.Name))
+	}
+	if d.opts.Positions != nil {
+		fc.Positions = d.opts.Positions.Lookup
+	}
+	fs := inputs.NewFiles(fc, d.log.With("input", in.Name))
 	p.src = fs
+	p.files = fs
 	p.ready = fs.Ready()
 	return p, nil
 }
@@ -299,6 +314,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		close(d.toOut)
 	}()
 	close(d.started)
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	go d.watchFiles(watchCtx, time.Second)
 
 	// The fan-out runs on its own context: on shutdown it must still write
 	// everything the processors settle.
@@ -345,9 +363,63 @@ func waitChan(wg *sync.WaitGroup) <-chan struct{} {
 	return c
 }
 
+// recycle is called once every output has written b: its acknowledgements
+// become saved positions, and the batch goes back to the free list.
 func (d *Daemon) recycle(b *event.OutBatch) {
+	if len(b.Acks) > 0 {
+		d.mu.Lock()
+		for _, a := range b.Acks {
+			if a.Path == "-" {
+				continue
+			}
+			if d.opts.Positions != nil {
+				d.opts.Positions.Ack(a.Path, a.File.Dev, a.File.Inode, a.Offset)
+			}
+			m := d.acked[a.Input]
+			if m == nil {
+				m = make(map[string]int64)
+				d.acked[a.Input] = m
+			}
+			m[a.Path] = a.Offset
+		}
+		d.mu.Unlock()
+	}
 	b.Reset()
 	d.free <- b
+}
+
+// watchFiles keeps logsift_input_files and logsift_input_lag_bytes current:
+// the lag is what the files hold beyond what every output has written.
+func (d *Daemon) watchFiles(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		for _, p := range d.pipes {
+			if p.files == nil {
+				continue
+			}
+			p.metrics.Files.Set(float64(p.files.Files()))
+			var lag int64
+			d.mu.Lock()
+			for path, off := range d.acked[p.cfg.Name] {
+				fi, err := os.Stat(path)
+				if err != nil {
+					delete(d.acked[p.cfg.Name], path)
+					continue
+				}
+				if n := fi.Size() - off; n > 0 {
+					lag += n
+				}
+			}
+			d.mu.Unlock()
+			p.metrics.LagBytes.Set(float64(lag))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // process is one input's processing loop: it owns the input's processor.

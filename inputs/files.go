@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/logsift/logsift/event"
@@ -24,9 +25,10 @@ const (
 // DefaultRescan is how often the globs are re-evaluated when not configured.
 const DefaultRescan = time.Second
 
-// PositionLookup returns the saved offset of a file, if one was saved for
-// this path and identity (Generation is always zero in a lookup).
-type PositionLookup func(path string, id event.FileID) (offset int64, ok bool)
+// PositionLookup returns the saved offset of the open file f at path, if
+// one was saved for it. It may read f's first bytes (with ReadAt, leaving
+// its offset alone) to check that the content is still the one saved.
+type PositionLookup func(path string, f *os.File, fi os.FileInfo) (offset int64, ok bool)
 
 // FilesConfig configures a FileSource.
 type FilesConfig struct {
@@ -66,7 +68,12 @@ type FileSource struct {
 	readyOnce sync.Once
 	// open opens a file for reading; tests replace it to inject failures.
 	open func(path string) (*os.File, error)
+	// files is the number of files being followed.
+	files atomic.Int64
 }
+
+// Files is the number of files currently followed (logsift_input_files).
+func (s *FileSource) Files() int { return int(s.files.Load()) }
 
 // NewFiles returns a file source. A nil logger discards the source's logs.
 func NewFiles(cfg FilesConfig, logger *slog.Logger) *FileSource {
@@ -171,10 +178,9 @@ func (s *FileSource) openFile(path string) (*os.File, os.FileInfo, error) {
 // position, else the end for files present at start with start_at end,
 // else the beginning. A position beyond the end means the file was
 // truncated since it was saved, so it starts over.
-func (s *FileSource) startOffset(path string, fi os.FileInfo, initial bool) int64 {
+func (s *FileSource) startOffset(path string, fd *os.File, fi os.FileInfo, initial bool) int64 {
 	if s.cfg.Positions != nil {
-		k := keyOf(fi)
-		if off, ok := s.cfg.Positions(path, event.FileID{Dev: k.dev, Inode: k.ino}); ok {
+		if off, ok := s.cfg.Positions(path, fd, fi); ok {
 			if off > fi.Size() || off < 0 {
 				s.log.Warn("saved position is beyond the end of the file, reading it from the start",
 					"path", path, "offset", off, "size", fi.Size())
@@ -208,7 +214,7 @@ func (s *FileSource) readOnce(ctx context.Context, out chan<- *event.LineBatch) 
 			continue
 		}
 		k := keyOf(fi)
-		files = append(files, opened{path: p, fd: fd, start: s.startOffset(p, fi, true), id: event.FileID{Dev: k.dev, Inode: k.ino}})
+		files = append(files, opened{path: p, fd: fd, start: s.startOffset(p, fd, fi, true), id: event.FileID{Dev: k.dev, Inode: k.ino}})
 	}
 	s.markReady()
 	defer func() {

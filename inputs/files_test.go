@@ -550,9 +550,9 @@ func TestFilesPositions(t *testing.T) {
 	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
 	writeFile(t, a, "skip\nkeep a\n")
 	writeFile(t, b, "short\n")
-	lookup := func(path string, id event.FileID) (int64, bool) {
-		if id.Inode == 0 {
-			t.Errorf("lookup of %s without inode", path)
+	lookup := func(path string, f *os.File, fi os.FileInfo) (int64, bool) {
+		if f == nil || fi == nil || f.Name() != path {
+			t.Errorf("lookup of %s without its open file", path)
 		}
 		switch path {
 		case a:

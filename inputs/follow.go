@@ -82,6 +82,7 @@ func (r *followRun) remove(f *follower) {
 	if r.followers[f.path] == f {
 		delete(r.followers, f.path)
 	}
+	r.src.files.Store(int64(len(r.followers)))
 	if f.failed && !f.poll {
 		r.pollPaths[f.path] = true
 	}
@@ -161,7 +162,7 @@ func (r *followRun) start(path string, initial bool) {
 	// saved positions and start_at are for files not read yet.
 	start, seen := r.reg.resume(key, fd, fi.Size())
 	if !seen {
-		start = s.startOffset(path, fi, initial)
+		start = s.startOffset(path, fd, fi, initial)
 	}
 
 	poll := r.poll || r.pollPaths[path]
@@ -214,6 +215,7 @@ func (r *followRun) start(path string, initial bool) {
 	r.reg.claim(key)
 	f.claimed = true
 	r.followers[path] = f
+	r.src.files.Store(int64(len(r.followers)))
 	f.log.Debug("following file", "offset", start, "poll", poll)
 	go f.follow()
 }

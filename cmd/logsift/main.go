@@ -24,6 +24,7 @@ import (
 	"github.com/logsift/logsift/metrics"
 	"github.com/logsift/logsift/notify"
 	"github.com/logsift/logsift/outputs"
+	"github.com/logsift/logsift/positions"
 	"github.com/logsift/logsift/rules"
 )
 
@@ -197,13 +198,21 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		logger.Info("serving metrics", "addr", srv.Addr())
 	}
 
+	var store *positions.Store
+	if cfg.Positions.Path != "" {
+		if store, err = positions.Open(cfg.Positions.Path, logger, time.Now); err != nil {
+			logger.Error("start", "err", err)
+			return exitFailure
+		}
+	}
 	d, err := daemon.New(daemon.Options{
-		Config:  cfg,
-		Logger:  logger,
-		Metrics: m,
-		Stdin:   stdin,
-		Stdout:  stdout,
-		Once:    *once,
+		Config:    cfg,
+		Logger:    logger,
+		Metrics:   m,
+		Stdin:     stdin,
+		Stdout:    stdout,
+		Once:      *once,
+		Positions: store,
 	})
 	if err != nil {
 		logger.Error("start", "err", err)
@@ -219,6 +228,20 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
 	defer signal.Stop(sigs)
 
+	// Positions are saved every second and once more after the pipeline
+	// has drained, so a restart repeats at most the last second.
+	saveCtx, stopSaving := context.WithCancel(context.Background())
+	saved := make(chan struct{})
+	go func() {
+		defer close(saved)
+		if store != nil {
+			store.Run(saveCtx, time.Second)
+		}
+	}()
+	finishSaving := func() {
+		stopSaving()
+		<-saved
+	}
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
 	go readyWhenOpen(ctx, d, notifier)
@@ -235,6 +258,7 @@ loop:
 			// An output that never takes the rest must not keep the process
 			// alive: what was not written is read again after a restart.
 			logger.Error("shutdown timed out waiting for outputs; unacknowledged events will be read again at the next start", "timeout", shutdownTimeout.String())
+			finishSaving()
 			return exitFailure
 		case sig := <-sigs:
 			switch sig {
@@ -253,6 +277,7 @@ loop:
 			}
 		}
 	}
+	finishSaving()
 	if srv != nil {
 		sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
 		srv.Shutdown(sctx)
