@@ -92,7 +92,7 @@ func (a *assembler) push(line []byte, endOffset int64, now time.Time) {
 	whole := len(line) > 0 && line[len(line)-1] == '\n'
 	// Parts of a split line and the custom and none presets are judged
 	// dirty conservatively; only the python path below looks closer.
-	a.dirty = a.prefix != nil || bytes.IndexByte(line, '\r') >= 0
+	a.dirty = a.prefix != nil || endsInCR(line)
 	if a.midLine || !whole {
 		// Part of a line longer than the input's split size (or a final
 		// fragment): it stands alone, so no event grows without bound.
@@ -185,7 +185,7 @@ func (a *assembler) pushPython(line []byte, endOffset int64, now time.Time) {
 	if a.prefix != nil {
 		n := a.prefix.prefixLen(line)
 		c = line[n:]
-		a.dirty = n > 0 || a.dirty && bytes.IndexByte(line, '\r') >= 0
+		a.dirty = n > 0 || endsInCR(line)
 	}
 	c = trimEOL(c)
 	if a.held {
@@ -267,6 +267,16 @@ func tracebackStart(c []byte) (pyState, bool) {
 	return pyNone, false
 }
 
+// endsInCR reports whether line ends in "\r\n" (or a lone final "\r"):
+// only a line-ending CR is removed from the text rules see.
+func endsInCR(line []byte) bool {
+	n := len(line)
+	if n > 0 && line[n-1] == '\n' {
+		n--
+	}
+	return n > 0 && line[n-1] == '\r'
+}
+
 func isIndented(c []byte) bool { return len(c) > 0 && (c[0] == ' ' || c[0] == '\t') }
 
 func isChainMarker(c []byte) bool {
@@ -282,25 +292,27 @@ func isHeader(c []byte) bool {
 	if len(c) == 0 || isIndented(c) {
 		return false
 	}
-	if bytes.Contains(c, accessMarker) {
+	if c[len(c)-1] != ':' && !hasErrorWord(c) {
 		return false
 	}
-	if c[len(c)-1] == ':' {
-		return true
-	}
-	for i := 0; i < len(c); i++ {
-		switch c[i] {
-		case 'E':
-			if hasWordAt(c, i, "ERROR") || hasWordAt(c, i, "Error") || hasWordAt(c, i, "Exception") {
-				return true
-			}
-		case 'C':
-			if hasWordAt(c, i, "CRITICAL") {
-				return true
-			}
+	return !bytes.Contains(c, accessMarker)
+}
+
+// hasErrorWord reports whether c contains ERROR, Error, Exception or
+// CRITICAL as the start of a word.
+func hasErrorWord(c []byte) bool {
+	for i := 0; i < len(c); {
+		j := bytes.IndexByte(c[i:], 'E')
+		if j < 0 {
+			break
 		}
+		i += j
+		if hasWordAt(c, i, "ERROR") || hasWordAt(c, i, "Error") || hasWordAt(c, i, "Exception") {
+			return true
+		}
+		i++
 	}
-	return false
+	return bytes.Contains(c, []byte("CRITICAL"))
 }
 
 // hasWordAt reports whether w starts at c[i] and is not glued to letters

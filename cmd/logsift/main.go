@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -139,6 +140,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("run", "logsift run [-config FILE] [-once]", stderr)
 	configPath := fs.String("config", "", "configuration file (YAML); without it: stdin -> built-in rules -> stdout")
 	once := fs.Bool("once", false, "read file inputs from their start to the end, then exit (batch mode)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (pprof) to this file")
 	shutdownTimeout := fs.Duration("shutdown.timeout", 10*time.Second, "on SIGTERM/SIGINT, longest wait for outputs to take the remaining events before exiting anyway (exit 1)")
 	var lf logFlags
 	lf.register(fs)
@@ -153,6 +155,15 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "logsift: %v\n", err)
 		return exitUsage
+	}
+
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "logsift: %v\n", err)
+			return exitFailure
+		}
+		defer stop()
 	}
 
 	cfg := rules.Default()
@@ -440,4 +451,20 @@ func cmdVersion(args []string, stdout, stderr io.Writer) int {
 	bi := metrics.ReadBuildInfo(version, revision)
 	fmt.Fprintf(stdout, "logsift %s (revision %s, %s, %s/%s)\n", bi.Version, bi.Revision, bi.GoVersion, runtime.GOOS, runtime.GOARCH)
 	return exitOK
+}
+
+// startCPUProfile profiles the process until the returned function runs.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
