@@ -72,6 +72,42 @@ func TestPackTests(t *testing.T) {
 	}
 }
 
+// TestOptInPacksOnCorpus: on the real captures, the opt-in packs match
+// nothing (the corpus holds near misses such as simple-websocket's and
+// gevent's own broken pipes, but no harmless error of theirs), and the
+// default pack still suppresses exactly what the ideal output removes.
+func TestOptInPacksOnCorpus(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "packs.yaml")
+	if err := os.WriteFile(cfg, []byte("use: [werkzeug, werkzeug-disconnects, gunicorn-noise]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logs := corpusLogs(t)
+	r := logsift(t, "", nil, append([]string{"replay", "-json", "-samples", "0", "-config", cfg}, logs...)...)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	rep := decodeReport(t, r.stdout)
+	var expectedLines int64
+	for _, log := range logs {
+		want, err := os.ReadFile(strings.TrimSuffix(log, ".log") + ".expected.log")
+		if err != nil {
+			t.Fatal(err)
+		}
+		expectedLines += int64(bytes.Count(want, []byte("\n")))
+	}
+	if got := rep.Lines - rep.LinesSuppressed; got != expectedLines {
+		t.Errorf("%d lines forwarded, the ideal outputs have %d", got, expectedLines)
+	}
+	for _, rr := range rep.Rules {
+		if (rr.Name == "werkzeug-write-disconnect" || rr.Name == "gunicorn-tls-on-plain-http") && rr.Matched != 0 {
+			t.Errorf("%s matched %d corpus events", rr.Name, rr.Matched)
+		}
+	}
+	if len(rep.Rules) != 5 {
+		t.Errorf("%d rules in use, want the 3 default ones and 2 opt-in ones", len(rep.Rules))
+	}
+}
+
 func TestAuthoringUsage(t *testing.T) {
 	log := filepath.Join(t.TempDir(), "a.log")
 	os.WriteFile(log, []byte("x\n"), 0o644)
