@@ -175,7 +175,7 @@ func Run(ctx context.Context, paths []string, opts Options) (*Report, error) {
 	}
 	if r.events != nil {
 		if err := r.events.Flush(); err != nil {
-			return nil, fmt.Errorf("write events: %w", err)
+			return nil, fmt.Errorf("replay: write events: %w", err)
 		}
 	}
 	r.finish()
@@ -213,7 +213,7 @@ func (r *runner) file(ctx context.Context, path string) error {
 	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
 		gz, err := gzip.NewReader(br)
 		if err != nil {
-			return fmt.Errorf("replay %s: %w", path, err)
+			return fmt.Errorf("replay: %s: %w", path, err)
 		}
 		defer gz.Close()
 		src = gz
@@ -248,7 +248,7 @@ func (r *runner) file(ctx context.Context, path string) error {
 		return writeErr
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return fmt.Errorf("replay: interrupted in %s: %w", path, err)
 	}
 	r.proc.Finish(path, &r.out)
 	return r.drain()
@@ -261,7 +261,7 @@ func (r *runner) drain() error {
 		r.out.Each(func(data []byte, s event.Segment) {
 			if err == nil && r.opts.Show.selects(s.Verdict) {
 				if _, werr := r.events.Write(data); werr != nil {
-					err = fmt.Errorf("write events: %w", werr)
+					err = fmt.Errorf("replay: write events: %w", werr)
 				}
 			}
 		})
