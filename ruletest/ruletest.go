@@ -78,9 +78,10 @@ func Load(path string) (*File, error) {
 }
 
 // Parse parses a test file; path names it in errors and locates a
-// `config:` file. Problems in the file are returned as rules.Errors, one
-// "FILE:LINE:COL: message" each; a configuration that cannot be read is a
-// plain error.
+// `config:` file. Every problem, in the test file or in the configuration
+// it names, is returned in one rules.Errors, one "FILE:LINE:COL: message"
+// each; a configuration file that cannot be read is reported at the
+// `config:` value.
 func Parse(path string, data []byte) (*File, error) {
 	d := &decoder{file: path}
 	root := d.document(data)
