@@ -55,32 +55,60 @@ func (a *autoPrefix) prefixLen(line []byte) int {
 	return 0
 }
 
-// journaldPrefix and criPrefix check a few fixed bytes before running their
-// regexp, so lines without a prefix cost next to nothing.
+// journaldPrefix recognises journalctl's short format by hand, like
+// dockerComposePrefix: "Nov 25 21:44:27 host ident[pid]: ".
 type journaldPrefix struct{}
 
 func (journaldPrefix) prefixLen(line []byte) int {
-	if len(line) < 20 || line[3] != ' ' || line[6] != ' ' || line[9] != ':' || line[0] < 'A' || line[0] > 'Z' {
+	// "Mmm dd HH:MM:SS " is 16 fixed bytes.
+	if len(line) < 20 || !isUpper(line[0]) || !isLower(line[1]) || !isLower(line[2]) || line[3] != ' ' ||
+		!(line[4] == ' ' || isDigit(line[4])) || !isDigit(line[5]) || line[6] != ' ' ||
+		!isDigit(line[7]) || !isDigit(line[8]) || line[9] != ':' || !isDigit(line[10]) || !isDigit(line[11]) ||
+		line[12] != ':' || !isDigit(line[13]) || !isDigit(line[14]) || line[15] != ' ' {
 		return 0
 	}
-	return regexPrefix{journaldShort}.prefixLen(line)
+	i := 16
+	host := i
+	for i < len(line) && line[i] != ' ' && line[i] != '\n' {
+		i++
+	}
+	if i == host || i >= len(line) || line[i] != ' ' {
+		return 0
+	}
+	i++
+	ident := i
+	for i < len(line) && line[i] != ' ' && line[i] != ':' && line[i] != '\n' {
+		i++
+	}
+	if i == ident || i+1 >= len(line) || line[i] != ':' || line[i+1] != ' ' {
+		return 0
+	}
+	return i + 2
 }
 
+// criPrefix recognises the CRI log format of Kubernetes nodes by hand:
+// "2026-11-25T21:44:27.123456789Z stdout F ".
 type criPrefix struct{}
 
 func (criPrefix) prefixLen(line []byte) int {
-	if len(line) < 30 || line[4] != '-' || line[10] != 'T' || line[0] < '0' || line[0] > '9' {
+	if len(line) < 30 || !isDigit(line[0]) || !isDigit(line[3]) || line[4] != '-' || line[7] != '-' || line[10] != 'T' {
 		return 0
 	}
-	return regexPrefix{kubernetesCRI}.prefixLen(line)
+	i := bytes.IndexByte(line[11:], ' ')
+	if i < 0 {
+		return 0
+	}
+	rest := line[11+i+1:]
+	if len(rest) < 9 || !(bytes.HasPrefix(rest, []byte("stdout ")) || bytes.HasPrefix(rest, []byte("stderr "))) ||
+		!(rest[7] == 'F' || rest[7] == 'P') || rest[8] != ' ' {
+		return 0
+	}
+	return 11 + i + 1 + 9
 }
 
-var (
-	// "Nov 25 21:44:27 host ident[pid]: "
-	journaldShort = regexp.MustCompile(`^[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [^ ]+ [^ :]+: `)
-	// "2026-11-25T21:44:27.123456789Z stdout F "
-	kubernetesCRI = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[^ ]+ (?:stdout|stderr) [FP] `)
-)
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
 
 type regexPrefix struct{ re *regexp.Regexp }
 

@@ -75,6 +75,10 @@ func (p *Processor) source(path string, file event.FileID, out *event.OutBatch) 
 		// held belongs to the old file and is complete now.
 		p.finish(s, out)
 		s.file = file
+		// The last released offset is the old file's: acknowledging it
+		// for the new file would save a position that skips the new
+		// file's first lines after a crash.
+		s.eng.hasOff = false
 		return s
 	}
 	if s == nil {
@@ -138,10 +142,22 @@ func (p *Processor) finish(s *source, out *event.OutBatch) {
 	s.eng.out = nil
 }
 
+// ack records in out how far s's file is done. One ack is kept per file
+// rather than per path (as OutBatch.Acknowledge does): when a path moves
+// on to a new file within a batch, the old file's final ack must survive,
+// or its saved position stays behind and a restart reads its end again.
 func (p *Processor) ack(s *source, out *event.OutBatch) {
-	if s.eng.hasOff && out != nil {
-		out.Acknowledge(event.Ack{Input: p.input.Name, Path: s.path, File: s.file, Offset: s.eng.lastOff})
+	if !s.eng.hasOff || out == nil {
+		return
 	}
+	a := event.Ack{Input: p.input.Name, Path: s.path, File: s.file, Offset: s.eng.lastOff}
+	for i := range out.Acks {
+		if b := &out.Acks[i]; b.Input == a.Input && b.Path == a.Path && b.File == a.File {
+			*b = a
+			return
+		}
+	}
+	out.Acks = append(out.Acks, a)
 }
 
 // SetRules switches to a new rule set at an event boundary: events waiting
