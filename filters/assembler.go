@@ -16,6 +16,10 @@ type span struct {
 	truncated  bool  // cut by max_lines/max_bytes or a split over-long line
 	dirty      bool  // some line has a prefix or a CR: rules need a cleaned view
 	at         time.Time
+	// raw, when set, holds the event's bytes instead of the arena: a line
+	// that stands alone is passed on without being copied unless it has to
+	// wait. Valid only during the emit call.
+	raw []byte
 }
 
 // pyState tracks where the python preset is inside a record.
@@ -136,8 +140,7 @@ func (a *assembler) flush() {
 }
 
 func (a *assembler) single(line []byte, endOffset int64, now time.Time, truncated bool) {
-	s, e := a.arena.append(line)
-	a.emit(span{start: s, end: e, lines: 1, endOffset: endOffset, truncated: truncated, dirty: a.dirty, at: now})
+	a.emit(span{raw: line, lines: 1, endOffset: endOffset, truncated: truncated, dirty: a.dirty, at: now})
 }
 
 // begin starts holding a new event with line.

@@ -113,7 +113,11 @@ func (e *engine) add(s span) {
 	h := held{span: s, seq: e.seq, rule: -1}
 	e.seq++
 
-	view := e.arena.slice(s.start, s.end)
+	raw := s.raw
+	if raw == nil {
+		raw = e.arena.slice(s.start, s.end)
+	}
+	view := raw
 	if s.dirty {
 		e.view = matchView(e.view[:0], e.prefix, view)
 		view = e.view
@@ -152,6 +156,15 @@ func (e *engine) add(s span) {
 				e.waitingFor[e.pairIndex(h.rule)]++
 			}
 		}
+	}
+	if s.raw != nil {
+		if h.state == decided && e.head == len(e.q) {
+			// Nothing is waiting ahead of it: out it goes, uncopied.
+			e.emit(&h, s.raw)
+			return
+		}
+		h.start, h.end = e.arena.append(s.raw)
+		h.raw = nil
 	}
 	e.q = append(e.q, h)
 	e.release(s.at, false)
@@ -346,22 +359,7 @@ func (e *engine) release(now time.Time, final bool) {
 			e.settle(h)
 			h.verdict = event.Forwarded
 		}
-		raw := e.arena.slice(h.start, h.end)
-		if e.out != nil {
-			e.out.Add(raw, h.verdict)
-		}
-		if e.trace != nil {
-			d := Decision{Raw: raw, Lines: h.lines, Verdict: h.verdict, Partner: h.partner, Sampled: h.sampled, Unpaired: h.unpaired}
-			if h.rule >= 0 {
-				d.Rule = e.rules[h.rule].Name
-			}
-			e.trace(d)
-		}
-		if h.verdict == event.Forwarded {
-			e.stats.LinesForwarded += uint64(h.lines)
-			e.stats.EventsForwarded++
-		}
-		e.lastOff, e.hasOff = h.endOffset, true
+		e.emit(h, e.arena.slice(h.start, h.end))
 		e.head++
 		e.arena.release(h.end)
 	}
@@ -373,6 +371,25 @@ func (e *engine) release(now time.Time, final bool) {
 		e.q = e.q[:n]
 		e.head = 0
 	}
+}
+
+// emit passes a settled event to the output batch and the trace.
+func (e *engine) emit(h *held, raw []byte) {
+	if e.out != nil {
+		e.out.Add(raw, h.verdict)
+	}
+	if e.trace != nil {
+		d := Decision{Raw: raw, Lines: h.lines, Verdict: h.verdict, Partner: h.partner, Sampled: h.sampled, Unpaired: h.unpaired}
+		if h.rule >= 0 {
+			d.Rule = e.rules[h.rule].Name
+		}
+		e.trace(d)
+	}
+	if h.verdict == event.Forwarded {
+		e.stats.LinesForwarded += uint64(h.lines)
+		e.stats.EventsForwarded++
+	}
+	e.lastOff, e.hasOff = h.endOffset, true
 }
 
 // holding is the number of lines in events not yet released.

@@ -29,31 +29,35 @@ func newPrefixer(p rules.Prefix) prefixer {
 	case "none":
 		return nil
 	}
-	return &autoPrefix{}
+	return autoPrefix{}
 }
 
-// autoPrefix recognises any of the known prefixes, line by line, trying the
-// last one seen first. It lets the zero-config pipeline stage read plain,
-// docker compose and journald logs alike.
-type autoPrefix struct{ last int }
+// autoPrefix recognises any of the known prefixes, line by line. It lets
+// the zero-config pipeline stage read plain, docker compose and journald
+// logs alike. Each format is tried only when a byte it cannot do without is
+// where it must be, so plain lines cost a few comparisons.
+type autoPrefix struct{}
 
-var knownPrefixes = [...]prefixer{dockerComposePrefix{}, journaldPrefix{}, criPrefix{}}
-
-func (a *autoPrefix) prefixLen(line []byte) int {
-	if n := knownPrefixes[a.last].prefixLen(line); n > 0 {
-		return n
-	}
-	for i, p := range knownPrefixes {
-		if i == a.last {
-			continue
-		}
-		if n := p.prefixLen(line); n > 0 {
-			a.last = i
+func (autoPrefix) prefixLen(line []byte) int {
+	if len(line) > 15 && line[3] == ' ' && line[6] == ' ' && line[9] == ':' {
+		if n := (journaldPrefix{}).prefixLen(line); n > 0 {
 			return n
 		}
 	}
+	if len(line) > 10 && line[4] == '-' && line[10] == 'T' {
+		if n := (criPrefix{}).prefixLen(line); n > 0 {
+			return n
+		}
+	}
+	// A compose service name is short: the separator is near the start.
+	if bytes.IndexByte(line[:min(len(line), maxServiceName)], '|') > 0 {
+		return dockerComposePrefix{}.prefixLen(line)
+	}
 	return 0
 }
+
+// maxServiceName bounds how far into a line "service-1  | " may reach.
+const maxServiceName = 80
 
 // journaldPrefix recognises journalctl's short format by hand, like
 // dockerComposePrefix: "Nov 25 21:44:27 host ident[pid]: ".
