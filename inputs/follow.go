@@ -320,6 +320,10 @@ type follower struct {
 	checkedOffset int64 // offset at the previous check
 	claimed       bool
 	failed        bool // the tail ended on its own (an error), not by stop
+	// superseded is set when the tail reopened the path onto a file
+	// another follower is reading; the follower then ends, discarding
+	// what the tail still sends.
+	superseded bool
 }
 
 func (f *follower) stop() {
@@ -361,6 +365,10 @@ func (f *follower) follow() {
 			if !f.handle(ctx, out, n) {
 				f.abort()
 				return
+			}
+			if f.superseded && !stopping {
+				stopc, stopping = nil, true
+				f.t.Kill(nil)
 			}
 		case <-stopc:
 			stopc, stopping = nil, true
@@ -459,6 +467,9 @@ func (f *follower) gather(ctx context.Context, out chan<- *event.LineBatch, stop
 func (f *follower) add(ctx context.Context, out chan<- *event.LineBatch, l *tail.Line) bool {
 	if l.Err != nil {
 		f.log.Warn("tail reported an error", "err", l.Err)
+		return true
+	}
+	if f.superseded {
 		return true
 	}
 	n := int64(len(l.Text)) + 1
@@ -567,10 +578,24 @@ func (f *follower) reopened(ctx context.Context, out chan<- *event.LineBatch) bo
 		return false
 	}
 	f.leave()
+	if k != (fileKey{}) && f.run.reg.isLive(k) {
+		// A rotation moved a file another follower reads to this path
+		// (app.log -> app.log.1 with "app.log*"). Reading it here from
+		// its start would repeat it: this follower ends instead, and the
+		// next scan continues the file where the other one leaves it.
+		fd.Close()
+		f.superseded = true
+		f.log.Debug("the path leads to a file followed under another name; leaving it to the next scan")
+		return true
+	}
+	// A file left by another follower earlier in this run continues where
+	// it was left; the tail reads it from its start, so skip up to there.
+	start, _ := f.run.reg.resume(k, fd, fi.Size())
 	f.run.reg.claim(k)
 	f.fd, f.fi, f.key, f.claimed, f.head = fd, fi, k, true, nil
-	f.w.reset(event.FileID{Dev: k.dev, Inode: k.ino, Generation: f.w.file.Generation + 1}, 0)
-	f.log.Debug("following the new file at the path")
+	f.w.reset(event.FileID{Dev: k.dev, Inode: k.ino, Generation: f.w.file.Generation + 1}, start)
+	f.skip = start
+	f.log.Debug("following the new file at the path", "offset", start)
 	return true
 }
 
