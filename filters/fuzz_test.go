@@ -19,8 +19,9 @@ func FuzzAssembler(f *testing.F) {
 	f.Add([]byte("a\r\nb\x00\xff\nlast"), uint8(2), uint16(2))
 	f.Add([]byte("Error on request:\nTraceback (most recent call last):\n  + Exception Group Traceback (most recent call last):\n  | x\n"), uint8(7), uint16(16))
 	rs := rules.Default().Rules
+	base := defaultInput()
 	f.Fuzz(func(t *testing.T, data []byte, batch uint8, maxLines uint16) {
-		in := defaultInput()
+		in := base
 		in.Multiline.MaxLines = int(maxLines%50) + 1
 		in.Multiline.MaxBytes = 256
 		p := NewProcessor(in, rs)
