@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/logsift/logsift/event"
@@ -54,7 +53,6 @@ type Daemon struct {
 	pipes   []*pipe
 	free    chan *event.OutBatch
 	toOut   chan *event.OutBatch
-	ready   atomic.Bool
 	started chan struct{}
 
 	mu    sync.Mutex

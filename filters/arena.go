@@ -17,9 +17,6 @@ func (a *arena) append(b []byte) (start, end int64) {
 	return start, start + int64(len(b))
 }
 
-// end is the absolute position just after the last stored byte.
-func (a *arena) end() int64 { return a.base + int64(len(a.buf)) }
-
 // slice returns the bytes in [start, end). The slice is valid only until the
 // next append or release.
 func (a *arena) slice(start, end int64) []byte {

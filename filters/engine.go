@@ -418,7 +418,6 @@ type memoSlot struct {
 	text  []byte
 	valid bool
 	rule  int
-	mask  uint64
 }
 
 // lookup returns the slot for view: a hit (valid) or a slot reset to hold

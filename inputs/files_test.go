@@ -430,7 +430,7 @@ func TestFilesRenameRotation(t *testing.T) {
 					// A writer that has not reopened its log yet keeps
 					// appending to the rotated file.
 					appendFile(t, rotated, numbered(151, 160))
-					got = h.c.wait(t, 160)
+					h.c.wait(t, 160)
 					h.c.quiet(t, 160, 300*time.Millisecond)
 					got = h.c.snapshot()
 					checkExactlyOnce(t, got, 160)

@@ -23,9 +23,6 @@ func newBuffer(dst io.Writer, size int) buffer {
 	return buffer{dst: dst, buf: make([]byte, 0, size)}
 }
 
-// buffered is the number of bytes waiting for a flush.
-func (b *buffer) buffered() int { return len(b.buf) }
-
 // flush writes the pending bytes. On error the bytes not yet written stay
 // pending.
 func (b *buffer) flush() error {
