@@ -68,9 +68,11 @@ func TestPositionsFileDamage(t *testing.T) {
 		logs      string // substring of logsift's log
 	}{
 		{
-			name:      "valid",
-			positions: func(t *testing.T, log string) []byte { return positionsJSON(t, entryFor(t, log, numberedSize(0, half), nil)) },
-			from:      half,
+			name: "valid",
+			positions: func(t *testing.T, log string) []byte {
+				return positionsJSON(t, entryFor(t, log, numberedSize(0, half), nil))
+			},
+			from: half,
 		},
 		{
 			name:      "corrupt",
