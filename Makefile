@@ -9,7 +9,9 @@ FUZZTIME ?= 5s
 # Fuzz targets as package:target pairs; `make fuzz` runs each for FUZZTIME.
 FUZZ_TARGETS := ./filters:FuzzAssembler ./filters:FuzzPrefix ./rules:FuzzParse
 
-.PHONY: all build test unit vet fuzz demo clean
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all build test unit vet lint fuzz demo clean
 
 all: build
 
@@ -18,6 +20,10 @@ build:
 
 vet:
 	$(GO) vet ./...
+
+# Extra static analysis (fetches staticcheck through the module proxy).
+lint: vet
+	$(GO) run $(STATICCHECK) ./...
 
 unit:
 	$(GO) test -race -count=1 -timeout 15m ./...
