@@ -365,6 +365,8 @@ func restartOnly(a, b *rules.Config) string {
 		return "metrics"
 	case a.Positions != b.Positions:
 		return "positions"
+	case a.Summary != b.Summary:
+		return "summary"
 	}
 	return ""
 }
