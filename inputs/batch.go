@@ -193,18 +193,25 @@ func (w *batcher) write(p []byte) []byte {
 }
 
 // appendLine adds one complete line given without its newline (as the tail
-// library delivers it), splitting it like write would.
-func (w *batcher) appendLine(text string) {
+// library delivers it), splitting it like write would. When a part fills
+// the batch it stops and returns the rest of the line; the caller takes the
+// batch and calls appendLine again with the rest, so a huge line is never
+// copied whole into one batch. It returns "" once the line is complete.
+func (w *batcher) appendLine(text string) string {
 	b := w.batch()
 	for len(text) > w.max {
 		b.Data = append(b.Data, text[:w.max]...)
 		text = text[w.max:]
 		w.closePart()
+		if w.full() {
+			return text // not empty: len(text) was more than max
+		}
 	}
 	b.Data = append(b.Data, text...)
 	b.Data = append(b.Data, '\n')
 	w.closeLine()
 	w.splitting = false
+	return ""
 }
 
 // finish closes the open line, if any, as a final fragment without newline.

@@ -492,7 +492,11 @@ func (f *follower) add(ctx context.Context, out chan<- *event.LineBatch, l *tail
 			"expected", want, "tail", l.SeekInfo.Offset)
 		f.w.reset(id, start)
 	}
-	f.w.appendLine(l.Text)
+	for rest := f.w.appendLine(l.Text); rest != ""; rest = f.w.appendLine(rest) {
+		if !f.flush(ctx, out) {
+			return false
+		}
+	}
 	return true
 }
 
