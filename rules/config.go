@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/logsift/logsift/internal/yamlstrict"
 )
 
 // Config is a loaded, validated configuration with defaults applied.
@@ -134,8 +136,8 @@ func Default() *Config {
 }
 
 func parse(file string, data []byte, packs []*Pack) (*Config, error) {
-	d := &decoder{file: file}
-	cfg := d.config(d.document(data), packs)
+	d := newDecoder(file)
+	cfg := d.config(d.Document(data), packs)
 	if err := d.result(); err != nil {
 		return nil, err
 	}
@@ -144,58 +146,58 @@ func parse(file string, data []byte, packs []*Pack) (*Config, error) {
 }
 
 func (d *decoder) config(root *yaml.Node, packs []*Pack) *Config {
-	s := scope{d: d}
+	s := d.scope("")
 	cfg := &Config{
 		Inputs:  []Input{stdinInput()},
 		Outputs: []OutputSpec{{Name: "stdout", Type: "stdout", Events: "forwarded"}},
 		Metrics: Metrics{Listen: DefaultMetricsListen},
 	}
-	m := map[string]entry{}
+	m := map[string]yamlstrict.Entry{}
 	if root != nil {
 		var ok bool
-		if m, ok = s.mapping(root, "", "", topKeys); !ok {
+		if m, ok = s.Mapping(root, "", "", topKeys); !ok {
 			return cfg
 		}
 	}
 	if e, has := m["inputs"]; has {
-		cfg.Inputs = d.inputs(e.val)
+		cfg.Inputs = d.inputs(e.Val)
 	}
 	if e, has := m["outputs"]; has {
-		cfg.Outputs = d.outputs(e.val)
+		cfg.Outputs = d.outputs(e.Val)
 	}
 	var userRules []*Rule
 	var userRefs []ruleRef
 	if e, has := m["rules"]; has {
-		userRules, userRefs = d.rules(e.val, "")
+		userRules, userRefs = d.rules(e.Val, "")
 	}
 	var use, disable []*yaml.Node
 	e, useGiven := m["use"]
 	if useGiven {
-		use, _ = s.strList(e.val, "use")
+		use, _ = s.StrList(e.Val, "use")
 	}
 	if e, has := m["disable"]; has {
-		disable, _ = s.strList(e.val, "disable")
+		disable, _ = s.StrList(e.Val, "disable")
 	}
 	d.effectiveRules(cfg, userRules, userRefs, use, useGiven, disable, packs)
 
 	if e, has := m["summary"]; has {
-		if sm, ok := s.mapping(e.val, "summary", "summary", []string{"every"}); ok {
+		if sm, ok := s.Mapping(e.Val, "summary", "summary", []string{"every"}); ok {
 			if e, has := sm["every"]; has {
-				cfg.Summary.Every, _ = s.duration(e.val, "every", false)
+				cfg.Summary.Every, _ = s.duration(e.Val, "every", false)
 			}
 		}
 	}
 	if e, has := m["positions"]; has {
-		if pm, ok := s.mapping(e.val, "positions", "positions", []string{"path"}); ok {
+		if pm, ok := s.Mapping(e.Val, "positions", "positions", []string{"path"}); ok {
 			if e, has := pm["path"]; has {
-				cfg.Positions.Path, _ = s.str(e.val, "path")
+				cfg.Positions.Path, _ = s.Str(e.Val, "path")
 			}
 		}
 	}
 	if e, has := m["metrics"]; has {
-		if mm, ok := s.mapping(e.val, "metrics", "metrics", []string{"listen"}); ok {
+		if mm, ok := s.Mapping(e.Val, "metrics", "metrics", []string{"listen"}); ok {
 			if e, has := mm["listen"]; has {
-				cfg.Metrics.Listen = s.listen(e.val)
+				cfg.Metrics.Listen = s.listen(e.Val)
 			}
 		}
 	}
@@ -203,12 +205,12 @@ func (d *decoder) config(root *yaml.Node, packs []*Pack) *Config {
 }
 
 func (s scope) listen(n *yaml.Node) string {
-	v, ok := s.str(n, "listen")
+	v, ok := s.Str(n, "listen")
 	if !ok || v == "" {
 		return v
 	}
 	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
-		s.errorf(deref(n), `listen: invalid address %q (want host:port such as 127.0.0.1:9468, or "" for no server)`, v)
+		s.Errorf(yamlstrict.Deref(n), `listen: invalid address %q (want host:port such as 127.0.0.1:9468, or "" for no server)`, v)
 	}
 	return v
 }
@@ -238,9 +240,9 @@ func (d *decoder) effectiveRules(cfg *Config, user []*Rule, userRefs []ruleRef,
 		p, ok := byName[n.Value]
 		switch {
 		case !ok:
-			d.add(n, fmt.Sprintf("use: unknown pack %q (available: %s)", n.Value, strings.Join(available, ", ")))
+			d.Add(n, fmt.Sprintf("use: unknown pack %q (available: %s)", n.Value, strings.Join(available, ", ")))
 		case useNode[n.Value] != nil:
-			d.add(n, fmt.Sprintf("use: pack %q listed twice", n.Value))
+			d.Add(n, fmt.Sprintf("use: pack %q listed twice", n.Value))
 		default:
 			useNode[n.Value] = n
 			used = append(used, p)
@@ -260,9 +262,9 @@ func (d *decoder) effectiveRules(cfg *Config, user []*Rule, userRefs []ruleRef,
 		name := n.Value
 		switch {
 		case disabled[name]:
-			d.add(n, fmt.Sprintf("disable: %q listed twice", name))
+			d.Add(n, fmt.Sprintf("disable: %q listed twice", name))
 		case !inUse[name]:
-			d.add(n, "disable: "+notInUse(name, cfg.Use, packs))
+			d.Add(n, "disable: "+notInUse(name, cfg.Use, packs))
 		default:
 			disabled[name] = true
 			cfg.Disable = append(cfg.Disable, name)
@@ -284,12 +286,12 @@ func (d *decoder) effectiveRules(cfg *Config, user []*Rule, userRefs []ruleRef,
 				continue
 			}
 			if ref, clash := userAt[r.Name]; clash {
-				d.add(ref.node, fmt.Sprintf("rule %q: name already used by pack %q (%s); add it to disable to replace the pack's rule",
+				d.Add(ref.node, fmt.Sprintf("rule %q: name already used by pack %q (%s); add it to disable to replace the pack's rule",
 					r.Name, p.Name, r.Pos))
 				continue
 			}
 			if first, clash := owner[r.Name]; clash {
-				d.add(useNode[p.Name], fmt.Sprintf("use: pack %q rule %q has the same name as a rule of pack %q (%s); disable one of them",
+				d.Add(useNode[p.Name], fmt.Sprintf("use: pack %q rule %q has the same name as a rule of pack %q (%s); disable one of them",
 					p.Name, r.Name, first.Pack, first.Pos))
 				continue
 			}
@@ -336,13 +338,13 @@ func defaultMultiline() Multiline {
 }
 
 func (d *decoder) inputs(n *yaml.Node) []Input {
-	s := scope{d: d}
-	items, ok := s.list(n, "inputs")
+	s := d.scope("")
+	items, ok := s.List(n, "inputs")
 	if !ok {
 		return nil
 	}
 	if len(items) == 0 {
-		s.errorf(deref(n), "inputs: needs at least one input (leave the key out to read stdin)")
+		s.Errorf(yamlstrict.Deref(n), "inputs: needs at least one input (leave the key out to read stdin)")
 		return nil
 	}
 	type seen struct {
@@ -357,21 +359,21 @@ func (d *decoder) inputs(n *yaml.Node) []Input {
 		if in.Name == "" {
 			continue
 		}
-		at := deref(item)
+		at := yamlstrict.Deref(item)
 		if first, dup := names[in.Name]; dup {
 			msg := fmt.Sprintf("input %q: name already used by the input at %s", in.Name, first.pos)
 			if derived || first.derived {
 				msg += " (names are derived from the first path; set name to tell them apart)"
 			}
-			d.add(at, msg)
+			d.Add(at, msg)
 		} else {
-			names[in.Name] = seen{pos: d.pos(at), derived: derived}
+			names[in.Name] = seen{pos: d.Pos(at), derived: derived}
 		}
 		if slices.Equal(in.Paths, []string{"-"}) {
 			if stdinAt != "" {
-				d.add(at, fmt.Sprintf("input %q: stdin is already read by the input at %s", in.Name, stdinAt))
+				d.Add(at, fmt.Sprintf("input %q: stdin is already read by the input at %s", in.Name, stdinAt))
 			}
-			stdinAt = d.pos(at)
+			stdinAt = d.Pos(at)
 		}
 		if ok {
 			out = append(out, in)
@@ -384,58 +386,59 @@ func (d *decoder) inputs(n *yaml.Node) []Input {
 // first path; ok that it has no errors. in.Name is set whenever a name is
 // known, for duplicate checks.
 func (d *decoder) input(n *yaml.Node, index int) (in Input, derived, ok bool) {
-	s := scope{d: d, prefix: fmt.Sprintf("input %d: ", index)}
+	prefix := fmt.Sprintf("input %d: ", index)
 	if name := peek(n, "name"); name != "" {
-		s.prefix = fmt.Sprintf("input %q: ", name)
+		prefix = fmt.Sprintf("input %q: ", name)
 	} else if first := peek(n, "paths"); first != "" {
-		s.prefix = fmt.Sprintf("input %q: ", deriveName(first))
+		prefix = fmt.Sprintf("input %q: ", deriveName(first))
 	}
-	before := d.reported
-	m, ok := s.mapping(n, "", "input", inputKeys)
+	s := d.scope(prefix)
+	before := d.Reported()
+	m, ok := s.Mapping(n, "", "input", inputKeys)
 	if !ok {
 		return in, false, false
 	}
-	n = deref(n)
+	n = yamlstrict.Deref(n)
 	in = Input{StartAt: "end", Prefix: Prefix{Kind: "auto"}, Multiline: defaultMultiline()}
 	if e, has := m["name"]; has {
-		in.Name, _ = s.name(e.val, "name")
-	} else if first := firstString(m["paths"].val); first != "" {
+		in.Name, _ = s.name(e.Val, "name")
+	} else if first := firstString(m["paths"].Val); first != "" {
 		in.Name, derived = deriveName(first), true
 	}
 	if e, has := m["paths"]; has {
-		in.Paths = s.paths(e.val)
+		in.Paths = s.paths(e.Val)
 	} else {
-		s.errorf(n, "paths is required")
+		s.Errorf(n, "paths is required")
 	}
 	if e, has := m["exclude"]; has {
-		items, _ := s.strList(e.val, "exclude")
+		items, _ := s.StrList(e.Val, "exclude")
 		for _, it := range items {
 			if _, err := filepath.Match(it.Value, ""); err != nil || it.Value == "" {
-				s.errorf(it, "exclude: invalid glob %q", it.Value)
+				s.Errorf(it, "exclude: invalid glob %q", it.Value)
 				continue
 			}
 			in.Exclude = append(in.Exclude, it.Value)
 		}
 	}
 	if e, has := m["start_at"]; has {
-		in.StartAt, _ = s.enum(e.val, "start_at", "end", "beginning")
+		in.StartAt, _ = s.enum(e.Val, "start_at", "end", "beginning")
 	}
 	if e, has := m["prefix"]; has {
-		in.Prefix = s.linePrefix(e.val)
+		in.Prefix = s.linePrefix(e.Val)
 	}
 	if e, has := m["multiline"]; has {
-		in.Multiline = s.multiline(e.val)
+		in.Multiline = s.multiline(e.Val)
 	}
-	return in, derived, d.reported == before
+	return in, derived, d.Reported() == before
 }
 
 func (s scope) paths(n *yaml.Node) []string {
-	items, ok := s.strList(n, "paths")
+	items, ok := s.StrList(n, "paths")
 	if !ok {
 		return nil
 	}
 	if len(items) == 0 {
-		s.errorf(deref(n), "paths: needs at least one path or glob")
+		s.Errorf(yamlstrict.Deref(n), "paths: needs at least one path or glob")
 		return nil
 	}
 	var out []string
@@ -443,16 +446,16 @@ func (s scope) paths(n *yaml.Node) []string {
 		p := it.Value
 		switch {
 		case p == "":
-			s.errorf(it, "paths: empty path")
+			s.Errorf(it, "paths: empty path")
 			continue
 		case p == "-":
 			if len(items) > 1 {
-				s.errorf(it, `paths: "-" (stdin) must be the only path of its input`)
+				s.Errorf(it, `paths: "-" (stdin) must be the only path of its input`)
 				continue
 			}
 		default:
 			if _, err := filepath.Match(p, ""); err != nil {
-				s.errorf(it, "paths: invalid glob %q", p)
+				s.Errorf(it, "paths: invalid glob %q", p)
 				continue
 			}
 		}
@@ -511,23 +514,23 @@ func sanitizeName(s string) string {
 }
 
 func (s scope) linePrefix(n *yaml.Node) Prefix {
-	v := deref(n)
+	v := yamlstrict.Deref(n)
 	if v != nil && v.Kind == yaml.MappingNode {
-		m, ok := s.mapping(n, "prefix", "prefix", []string{"regex"})
+		m, ok := s.Mapping(n, "prefix", "prefix", []string{"regex"})
 		if !ok {
 			return Prefix{}
 		}
 		e, has := m["regex"]
 		if !has {
-			s.errorf(v, "prefix: regex is required")
+			s.Errorf(v, "prefix: regex is required")
 			return Prefix{}
 		}
-		re, _ := s.regex(e.val, "regex")
+		re, _ := s.regex(e.Val, "regex")
 		return Prefix{Kind: "regex", Regex: re}
 	}
-	kind, ok := s.str(n, "prefix")
+	kind, ok := s.Str(n, "prefix")
 	if ok && !slices.Contains(prefixKinds, kind) {
-		s.errorf(v, "prefix: invalid value %q (want %s, or {regex: '...'})", kind, strings.Join(prefixKinds, ", "))
+		s.Errorf(v, "prefix: invalid value %q (want %s, or {regex: '...'})", kind, strings.Join(prefixKinds, ", "))
 		return Prefix{}
 	}
 	return Prefix{Kind: kind}
@@ -535,51 +538,51 @@ func (s scope) linePrefix(n *yaml.Node) Prefix {
 
 func (s scope) multiline(n *yaml.Node) Multiline {
 	ml := defaultMultiline()
-	m, ok := s.mapping(n, "multiline", "multiline", multilineKeys)
+	m, ok := s.Mapping(n, "multiline", "multiline", multilineKeys)
 	if !ok {
 		return ml
 	}
 	if e, has := m["preset"]; has {
-		ml.Preset, ok = s.enum(e.val, "preset", "python", "none", "custom")
+		ml.Preset, ok = s.enum(e.Val, "preset", "python", "none", "custom")
 	}
 	if ok {
 		for _, key := range []string{"start", "continue"} {
 			e, has := m[key]
 			switch {
 			case ml.Preset == "custom" && !has:
-				s.errorf(deref(m["preset"].val), "preset custom: %s is required", key)
+				s.Errorf(yamlstrict.Deref(m["preset"].Val), "preset custom: %s is required", key)
 			case ml.Preset == "custom":
-				re, _ := s.regex(e.val, key)
+				re, _ := s.regex(e.Val, key)
 				if key == "start" {
 					ml.Start = re
 				} else {
 					ml.Continue = re
 				}
 			case has:
-				s.errorf(e.key, "%s: only applies to preset custom", key)
+				s.Errorf(e.Key, "%s: only applies to preset custom", key)
 			}
 		}
 	}
 	if e, has := m["max_lines"]; has {
-		ml.MaxLines, _ = s.integer(e.val, "max_lines", 1)
+		ml.MaxLines, _ = s.integer(e.Val, "max_lines", 1)
 	}
 	if e, has := m["max_bytes"]; has {
-		ml.MaxBytes, _ = s.size(e.val, "max_bytes")
+		ml.MaxBytes, _ = s.size(e.Val, "max_bytes")
 	}
 	if e, has := m["flush_after"]; has {
-		ml.FlushAfter, _ = s.duration(e.val, "flush_after", true)
+		ml.FlushAfter, _ = s.duration(e.Val, "flush_after", true)
 	}
 	return ml
 }
 
 func (d *decoder) outputs(n *yaml.Node) []OutputSpec {
-	s := scope{d: d}
-	items, ok := s.list(n, "outputs")
+	s := d.scope("")
+	items, ok := s.List(n, "outputs")
 	if !ok {
 		return nil
 	}
 	if len(items) == 0 {
-		s.errorf(deref(n), "outputs: needs at least one output (leave the key out to write to stdout)")
+		s.Errorf(yamlstrict.Deref(n), "outputs: needs at least one output (leave the key out to write to stdout)")
 		return nil
 	}
 	names := make(map[string]string)
@@ -587,22 +590,22 @@ func (d *decoder) outputs(n *yaml.Node) []OutputSpec {
 	var out []OutputSpec
 	for i, item := range items {
 		o, prefix, ok := d.output(item, i+1)
-		at := deref(item)
+		at := yamlstrict.Deref(item)
 		if o.Name != "" {
 			if first, dup := names[o.Name]; dup {
-				d.add(at, fmt.Sprintf("%sname %q already used by the output at %s (set name to tell them apart)", prefix, o.Name, first))
+				d.Add(at, fmt.Sprintf("%sname %q already used by the output at %s (set name to tell them apart)", prefix, o.Name, first))
 				ok = false
 			} else {
-				names[o.Name] = d.pos(at)
+				names[o.Name] = d.Pos(at)
 			}
 		}
 		if o.Path != "" {
 			clean := filepath.Clean(o.Path)
 			if first, dup := paths[clean]; dup {
-				d.add(at, fmt.Sprintf("%spath %q is already written by the output at %s", prefix, o.Path, first))
+				d.Add(at, fmt.Sprintf("%spath %q is already written by the output at %s", prefix, o.Path, first))
 				ok = false
 			} else {
-				paths[clean] = d.pos(at)
+				paths[clean] = d.Pos(at)
 			}
 		}
 		if ok {
@@ -614,46 +617,47 @@ func (d *decoder) outputs(n *yaml.Node) []OutputSpec {
 
 // output decodes one output; prefix is how its messages start.
 func (d *decoder) output(n *yaml.Node, index int) (o OutputSpec, prefix string, ok bool) {
-	s := scope{d: d, prefix: fmt.Sprintf("output %d: ", index)}
+	prefix = fmt.Sprintf("output %d: ", index)
 	if t := peek(n, "type"); t != "" {
-		s.prefix = fmt.Sprintf("output %d (%s): ", index, t)
+		prefix = fmt.Sprintf("output %d (%s): ", index, t)
 	}
-	before := d.reported
-	m, ok := s.mapping(n, "", "output", outputKeys)
+	s := d.scope(prefix)
+	before := d.Reported()
+	m, ok := s.Mapping(n, "", "output", outputKeys)
 	if !ok {
-		return o, s.prefix, false
+		return o, prefix, false
 	}
-	n = deref(n)
+	n = yamlstrict.Deref(n)
 	o.Events = "forwarded"
 	if e, has := m["type"]; has {
-		o.Type, _ = s.enum(e.val, "type", "stdout", "file")
+		o.Type, _ = s.enum(e.Val, "type", "stdout", "file")
 	} else {
-		s.errorf(n, "type is required (stdout or file)")
+		s.Errorf(n, "type is required (stdout or file)")
 	}
 	e, hasPath := m["path"]
 	switch {
 	case o.Type == "file" && !hasPath:
-		s.errorf(n, "path is required for type file")
+		s.Errorf(n, "path is required for type file")
 	case o.Type == "file":
 		var ok bool
-		if o.Path, ok = s.str(e.val, "path"); ok && o.Path == "" {
-			s.errorf(deref(e.val), "path: must not be empty")
+		if o.Path, ok = s.Str(e.Val, "path"); ok && o.Path == "" {
+			s.Errorf(yamlstrict.Deref(e.Val), "path: must not be empty")
 		}
 	case o.Type == "stdout" && hasPath:
-		s.errorf(e.key, "path: only applies to type file")
+		s.Errorf(e.Key, "path: only applies to type file")
 	}
 	if e, has := m["events"]; has {
-		o.Events, _ = s.enum(e.val, "events", "forwarded", "suppressed", "all")
+		o.Events, _ = s.enum(e.Val, "events", "forwarded", "suppressed", "all")
 	}
 	if e, has := m["name"]; has {
 		var ok bool
-		if o.Name, ok = s.str(e.val, "name"); ok && o.Name == "" {
-			s.errorf(deref(e.val), "name: must not be empty")
+		if o.Name, ok = s.Str(e.Val, "name"); ok && o.Name == "" {
+			s.Errorf(yamlstrict.Deref(e.Val), "name: must not be empty")
 		}
 	} else if o.Type == "stdout" {
 		o.Name = "stdout"
 	} else if o.Path != "" {
 		o.Name = filepath.Base(o.Path)
 	}
-	return o, s.prefix, d.reported == before
+	return o, prefix, d.Reported() == before
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/logsift/logsift/internal/yamlstrict"
 )
 
 // Pack is a built-in set of rules for one known source of harmless errors.
@@ -55,8 +57,8 @@ func Packs() []*Pack {
 // configuration: `pack` (name), `description`, `default` and `rules`.
 // The error, if any, is of type Errors.
 func ParsePack(file string, data []byte) (*Pack, error) {
-	d := &decoder{file: file}
-	p := d.pack(d.document(data))
+	d := newDecoder(file)
+	p := d.pack(d.Document(data))
 	if err := d.result(); err != nil {
 		return nil, err
 	}
@@ -64,36 +66,36 @@ func ParsePack(file string, data []byte) (*Pack, error) {
 }
 
 func (d *decoder) pack(root *yaml.Node) *Pack {
-	s := scope{d: d}
+	s := d.scope("")
 	if root == nil {
-		d.add(nil, "empty pack: pack and rules are required")
+		d.Add(nil, "empty pack: pack and rules are required")
 		return nil
 	}
-	m, ok := s.mapping(root, "", "pack", packKeys)
+	m, ok := s.Mapping(root, "", "pack", packKeys)
 	if !ok {
 		return nil
 	}
-	root = deref(root)
+	root = yamlstrict.Deref(root)
 	p := &Pack{}
 	if e, has := m["pack"]; has {
-		p.Name, _ = s.name(e.val, "pack")
+		p.Name, _ = s.name(e.Val, "pack")
 	} else {
-		s.errorf(root, "pack is required (the pack's name)")
+		s.Errorf(root, "pack is required (the pack's name)")
 	}
 	if e, has := m["description"]; has {
-		p.Description, _ = s.str(e.val, "description")
+		p.Description, _ = s.Str(e.Val, "description")
 	}
 	if e, has := m["default"]; has {
-		p.Default, _ = s.boolean(e.val, "default")
+		p.Default, _ = s.boolean(e.Val, "default")
 	}
 	e, has := m["rules"]
 	if !has {
-		s.errorf(root, "rules is required")
+		s.Errorf(root, "rules is required")
 		return p
 	}
-	p.Rules, _ = d.rules(e.val, p.Name)
-	if items, ok := s.list(e.val, "rules"); ok && len(items) == 0 {
-		s.errorf(deref(e.val), "rules: a pack needs at least one rule")
+	p.Rules, _ = d.rules(e.Val, p.Name)
+	if items, ok := s.List(e.Val, "rules"); ok && len(items) == 0 {
+		s.Errorf(yamlstrict.Deref(e.Val), "rules: a pack needs at least one rule")
 	}
 	return p
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/logsift/logsift/internal/yamlstrict"
 )
 
 // Action is what a matching rule does with an event.
@@ -77,8 +79,8 @@ type ruleRef struct {
 // rules decodes a list of rules. It returns the valid rules and a ruleRef
 // for every rule that has a name, and reports duplicate names in the list.
 func (d *decoder) rules(n *yaml.Node, pack string) ([]*Rule, []ruleRef) {
-	s := scope{d: d}
-	items, ok := s.list(n, "rules")
+	s := d.scope("")
+	items, ok := s.List(n, "rules")
 	if !ok {
 		return nil, nil
 	}
@@ -94,7 +96,7 @@ func (d *decoder) rules(n *yaml.Node, pack string) ([]*Rule, []ruleRef) {
 			continue
 		}
 		if first, dup := seen[ref.name]; dup {
-			d.add(ref.node, fmt.Sprintf("rule %q: name already used by the rule at %s", ref.name, first.pos))
+			d.Add(ref.node, fmt.Sprintf("rule %q: name already used by the rule at %s", ref.name, first.pos))
 			continue
 		}
 		seen[ref.name] = ref
@@ -106,61 +108,62 @@ func (d *decoder) rules(n *yaml.Node, pack string) ([]*Rule, []ruleRef) {
 // rule decodes one rule; index (from 1) names it in messages until its
 // name is known. The rule is nil if it has any error.
 func (d *decoder) rule(n *yaml.Node, index int, pack string) (*Rule, ruleRef) {
-	s := scope{d: d, prefix: fmt.Sprintf("rule %d: ", index)}
+	prefix := fmt.Sprintf("rule %d: ", index)
 	if name := peek(n, "name"); name != "" {
-		s.prefix = fmt.Sprintf("rule %q: ", name)
+		prefix = fmt.Sprintf("rule %q: ", name)
 	}
-	before := d.reported
-	m, ok := s.mapping(n, "", "rule", ruleKeys)
+	s := d.scope(prefix)
+	before := d.Reported()
+	m, ok := s.Mapping(n, "", "rule", ruleKeys)
 	if !ok {
 		return nil, ruleRef{}
 	}
-	n = deref(n)
-	r := &Rule{Pack: pack, Action: Drop, Pos: d.pos(n)}
+	n = yamlstrict.Deref(n)
+	r := &Rule{Pack: pack, Action: Drop, Pos: d.Pos(n)}
 	var ref ruleRef
 	if e, has := m["name"]; has {
-		if v, ok := s.name(e.val, "name"); ok {
+		if v, ok := s.name(e.Val, "name"); ok {
 			r.Name = v
 			ref = ruleRef{name: v, node: n, pos: r.Pos}
 		}
 	} else {
-		s.errorf(n, "name is required")
+		s.Errorf(n, "name is required")
 	}
 	if e, has := m["description"]; has {
-		r.Description, _ = s.str(e.val, "description")
+		r.Description, _ = s.Str(e.Val, "description")
 	}
 	if e, has := m["match"]; has {
-		r.Match = s.match(e.val, "match")
+		r.Match = s.match(e.Val, "match")
 	} else {
-		s.errorf(n, "match is required")
+		s.Errorf(n, "match is required")
 	}
 	if e, has := m["action"]; has {
-		if v, ok := s.enum(e.val, "action", "drop", "keep"); ok && v == "keep" {
+		if v, ok := s.enum(e.Val, "action", "drop", "keep"); ok && v == "keep" {
 			r.Action = Keep
 		}
 	}
 	if e, has := m["pair"]; has {
-		r.Pair = s.pair(e.val)
+		r.Pair = s.pair(e.Val)
 		if r.Action == Keep {
-			s.errorf(deref(e.key), "pair: only applies to action drop")
+			s.Errorf(yamlstrict.Deref(e.Key), "pair: only applies to action drop")
 		}
 	}
 	if e, has := m["sample"]; has {
-		r.Sample, _ = s.integer(e.val, "sample", 0)
+		r.Sample, _ = s.integer(e.Val, "sample", 0)
 		if r.Action == Keep && r.Sample > 0 {
-			s.errorf(deref(e.key), "sample: only applies to action drop")
+			s.Errorf(yamlstrict.Deref(e.Key), "sample: only applies to action drop")
 		}
 	}
 	if e, has := m["expires"]; has {
-		if v, ok := s.str(e.val, "expires"); ok {
+		if v, ok := s.Str(e.Val, "expires"); ok {
 			t, err := time.Parse(time.DateOnly, v)
 			if err != nil {
-				s.errorf(deref(e.val), "expires: invalid date %q (want YYYY-MM-DD)", v)
+				s.Errorf(yamlstrict.Deref(e.Val), "expires: invalid date %q (want YYYY-MM-DD)", v)
 			}
 			r.Expires = t
 		}
 	}
-	if d.reported > before {
+	if d.Reported() > before {
 		return nil, ref
 	}
 	return r, ref
@@ -168,16 +171,16 @@ func (d *decoder) rule(n *yaml.Node, index int, pack string) (*Rule, ruleRef) {
 
 // match decodes a match form: a mapping whose keys must all hold.
 func (s scope) match(n *yaml.Node, key string) Matcher {
-	before := s.d.reported
-	m, ok := s.mapping(n, key, "match", matchKeys)
+	before := s.d.Reported()
+	m, ok := s.Mapping(n, key, "match", matchKeys)
 	if !ok {
 		return nil
 	}
 	// A mapping of only unknown keys has been reported already.
-	keysOK := s.d.reported == before
+	keysOK := s.d.Reported() == before
 	if len(m) == 0 {
 		if keysOK {
-			s.errorf(deref(n), "%s: needs at least one of contains, regex, not, any or all", key)
+			s.Errorf(yamlstrict.Deref(n), "%s: needs at least one of contains, regex, not, any or all", key)
 		}
 		return nil
 	}
@@ -193,24 +196,24 @@ func (s scope) match(n *yaml.Node, key string) Matcher {
 		}
 	}
 	if e, has := m["contains"]; has {
-		keep(s.contains(e.val))
+		keep(s.contains(e.Val))
 	}
 	if e, has := m["not"]; has {
-		if inner := s.match(e.val, "not"); inner != nil {
+		if inner := s.match(e.Val, "not"); inner != nil {
 			keep(notMatcher{inner}, true)
 		} else {
 			keep(nil, false)
 		}
 	}
 	if e, has := m["regex"]; has {
-		keep(s.regexMatcher(e.val))
+		keep(s.regexMatcher(e.Val))
 	}
 	if e, has := m["any"]; has {
-		subs, ok := s.matchList(e.val, "any")
+		subs, ok := s.matchList(e.Val, "any")
 		keep(anyMatcher(subs), ok)
 	}
 	if e, has := m["all"]; has {
-		subs, ok := s.matchList(e.val, "all")
+		subs, ok := s.matchList(e.Val, "all")
 		keep(allMatcher(subs), ok)
 	}
 	if !valid {
@@ -223,12 +226,12 @@ func (s scope) match(n *yaml.Node, key string) Matcher {
 }
 
 func (s scope) matchList(n *yaml.Node, key string) ([]Matcher, bool) {
-	items, ok := s.list(n, key)
+	items, ok := s.List(n, key)
 	if !ok {
 		return nil, false
 	}
 	if len(items) == 0 {
-		s.errorf(deref(n), "%s: needs at least one match form", key)
+		s.Errorf(yamlstrict.Deref(n), "%s: needs at least one match form", key)
 		return nil, false
 	}
 	out := make([]Matcher, 0, len(items))
@@ -245,18 +248,18 @@ func (s scope) matchList(n *yaml.Node, key string) ([]Matcher, bool) {
 
 // contains decodes a string or a non-empty list of strings.
 func (s scope) contains(n *yaml.Node) (Matcher, bool) {
-	items, ok := s.strList(n, "contains")
+	items, ok := s.StrList(n, "contains")
 	if !ok {
 		return nil, false
 	}
 	if len(items) == 0 {
-		s.errorf(deref(n), "contains: needs at least one string")
+		s.Errorf(yamlstrict.Deref(n), "contains: needs at least one string")
 		return nil, false
 	}
 	needles := make([]string, 0, len(items))
 	for _, item := range items {
 		if item.Value == "" {
-			s.errorf(item, "contains: the empty string matches every event")
+			s.Errorf(item, "contains: the empty string matches every event")
 			ok = false
 			continue
 		}
@@ -269,27 +272,27 @@ func (s scope) contains(n *yaml.Node) (Matcher, bool) {
 }
 
 func (s scope) pair(n *yaml.Node) *Pair {
-	m, ok := s.mapping(n, "pair", "pair", pairKeys)
+	m, ok := s.Mapping(n, "pair", "pair", pairKeys)
 	if !ok {
 		return nil
 	}
 	p := &Pair{Within: DefaultPairWithin, MaxWait: DefaultPairMaxWait, DropPartner: true, Direction: "any"}
 	if e, has := m["match"]; has {
-		p.Match = s.match(e.val, "match")
+		p.Match = s.match(e.Val, "match")
 	} else {
-		s.errorf(deref(n), "pair: match is required")
+		s.Errorf(yamlstrict.Deref(n), "pair: match is required")
 	}
 	if e, has := m["within"]; has {
-		p.Within, _ = s.integer(e.val, "within", 1)
+		p.Within, _ = s.integer(e.Val, "within", 1)
 	}
 	if e, has := m["max_wait"]; has {
-		p.MaxWait, _ = s.duration(e.val, "max_wait", true)
+		p.MaxWait, _ = s.duration(e.Val, "max_wait", true)
 	}
 	if e, has := m["drop_partner"]; has {
-		p.DropPartner, _ = s.boolean(e.val, "drop_partner")
+		p.DropPartner, _ = s.boolean(e.Val, "drop_partner")
 	}
 	if e, has := m["direction"]; has {
-		p.Direction, _ = s.enum(e.val, "direction", "any", "before", "after")
+		p.Direction, _ = s.enum(e.Val, "direction", "any", "before", "after")
 	}
 	return p
 }

@@ -23,7 +23,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,6 +30,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/logsift/logsift/internal/yamlstrict"
 	"github.com/logsift/logsift/rules"
 )
 
@@ -64,10 +64,6 @@ var (
 	expectKeys = []string{"forwarded", "suppressed"}
 )
 
-// maxNodes bounds the values a test file's tests may expand to through
-// aliases.
-const maxNodes = 100_000
-
 // Load reads and parses the test file at path.
 func Load(path string) (*File, error) {
 	data, err := os.ReadFile(path)
@@ -83,31 +79,39 @@ func Load(path string) (*File, error) {
 // each; a configuration file that cannot be read is reported at the
 // `config:` value.
 func Parse(path string, data []byte) (*File, error) {
-	d := &decoder{file: path}
-	root := d.document(data)
+	d := &decoder{&yamlstrict.Decoder{File: path}}
+	root := d.Document(data)
 	if root == nil {
+		if d.Reported() == 0 {
+			d.Add(nil, "empty test file: tests is required")
+		}
+		return nil, d.result()
+	}
+	// blankExcept relies on one key per line.
+	if root.Kind == yaml.MappingNode && root.Style&yaml.FlowStyle != 0 {
+		d.Add(root, "a test file must be a block mapping (one key per line), not {...}")
 		return nil, d.result()
 	}
 	f := &File{Path: path}
-	top := d.mapping(root, "", topKeys)
-	if top == nil {
+	top, ok := d.scope("").Mapping(root, "", "", topKeys)
+	if !ok {
 		return nil, d.result()
 	}
 
 	cfg, cfgErr := d.config(root, top, data)
 	f.Config = cfg
 	if e, ok := top["tests"]; ok {
-		f.Cases = d.cases(e.val, cfg)
+		f.Cases = d.cases(e.Val, cfg)
 	} else {
-		d.add(root, "tests is required (a list of test cases)")
+		d.Add(root, "tests is required (a list of test cases)")
 	}
 	var cfgErrs rules.Errors
 	if cfgErr != nil && !errors.As(cfgErr, &cfgErrs) {
 		// The configuration file could not be read at all.
-		d.add(top["config"].val, "config: "+cfgErr.Error())
+		d.Add(top["config"].Val, "config: "+cfgErr.Error())
 	}
-	if len(d.errs)+len(cfgErrs) > 0 {
-		return nil, sortErrors(append(cfgErrs, d.errs...))
+	if errs := d.Errors(); len(errs)+len(cfgErrs) > 0 {
+		return nil, sortErrors(append(cfgErrs, errs...))
 	}
 	return f, nil
 }
@@ -148,8 +152,8 @@ func sortErrors(errs rules.Errors) rules.Errors {
 // config loads the rules under test: the `config:` file, or the inline
 // configuration keys parsed in place (every other key blanked out, so the
 // configuration parser reports positions in the test file itself).
-func (d *decoder) config(root *yaml.Node, top map[string]entry, data []byte) (*rules.Config, error) {
-	var inline []entry
+func (d *decoder) config(root *yaml.Node, top map[string]yamlstrict.Entry, data []byte) (*rules.Config, error) {
+	var inline []yamlstrict.Entry
 	for _, k := range configKeys {
 		if e, ok := top[k]; ok {
 			inline = append(inline, e)
@@ -157,25 +161,25 @@ func (d *decoder) config(root *yaml.Node, top map[string]entry, data []byte) (*r
 	}
 	if e, ok := top["config"]; ok {
 		for _, in := range inline {
-			d.add(in.key, in.key.Value+": cannot be combined with config (the rules under test come from one place)")
+			d.Add(in.Key, in.Key.Value+": cannot be combined with config (the rules under test come from one place)")
 		}
 		if len(inline) > 0 {
 			return nil, nil
 		}
-		name, ok := d.str(e.val, "config")
+		name, ok := d.str(d.scope(""), e.Val, "config")
 		if !ok {
 			return nil, nil
 		}
 		if name == "" {
-			d.add(e.val, "config: must not be empty")
+			d.Add(e.Val, "config: must not be empty")
 			return nil, nil
 		}
 		if !filepath.IsAbs(name) {
-			name = filepath.Join(filepath.Dir(d.file), name)
+			name = filepath.Join(filepath.Dir(d.File), name)
 		}
 		return rules.Load(name)
 	}
-	return rules.Parse(d.file, blankExcept(data, root, configKeys))
+	return rules.Parse(d.File, blankExcept(data, root, configKeys))
 }
 
 // blankExcept returns data with the lines of every top-level key of root
@@ -190,8 +194,7 @@ func blankExcept(data []byte, root *yaml.Node, keep []string) []byte {
 		keep bool
 	}
 	var spans []span
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		k := deref(root.Content[i])
+	for k := range yamlstrict.Pairs(root) {
 		spans = append(spans, span{k.Line, k.Kind == yaml.ScalarNode && slices.Contains(keep, k.Value)})
 	}
 	slices.SortStableFunc(spans, func(a, b span) int { return a.line - b.line })
@@ -218,12 +221,12 @@ func blankExcept(data []byte, root *yaml.Node, keep []string) []byte {
 // cases decodes the `tests:` list. cfg, when loaded, is used to check the
 // rule names under `suppressed`.
 func (d *decoder) cases(n *yaml.Node, cfg *rules.Config) []Case {
-	items, ok := d.list(n, "tests")
+	items, ok := d.scope("").List(n, "tests")
 	if !ok {
 		return nil
 	}
 	if len(items) == 0 {
-		d.add(deref(n), "tests: needs at least one test case")
+		d.Add(yamlstrict.Deref(n), "tests: needs at least one test case")
 		return nil
 	}
 	var known []string
@@ -238,7 +241,7 @@ func (d *decoder) cases(n *yaml.Node, cfg *rules.Config) []Case {
 		c, ok := d.testCase(item, i+1, cfg != nil, known)
 		if c.Name != "" {
 			if first, dup := names[c.Name]; dup {
-				d.add(deref(item), fmt.Sprintf("test %q: name already used by the test at %s", c.Name, first))
+				d.Add(yamlstrict.Deref(item), fmt.Sprintf("test %q: name already used by the test at %s", c.Name, first))
 				continue
 			}
 			names[c.Name] = c.Pos
@@ -253,67 +256,71 @@ func (d *decoder) cases(n *yaml.Node, cfg *rules.Config) []Case {
 // testCase decodes one case; ok reports that it has no errors. The case
 // carries its name even when it has errors, for the duplicate check.
 func (d *decoder) testCase(n *yaml.Node, index int, checkNames bool, known []string) (c Case, ok bool) {
-	before := len(d.errs)
+	before := d.Reported()
 	what := fmt.Sprintf("test %d", index)
 	if name := peekName(n); name != "" {
 		what = fmt.Sprintf("test %q", name)
 	}
-	m := d.mapping(n, what, caseKeys)
-	if m == nil {
+	s := d.scope(what)
+	m, ok := s.Mapping(n, "", "", caseKeys)
+	if !ok {
 		return Case{}, false
 	}
-	n = deref(n)
-	c = Case{Pos: d.pos(n), Suppressed: map[string]int{}}
+	n = yamlstrict.Deref(n)
+	c = Case{Pos: d.Pos(n), Suppressed: map[string]int{}}
 	if e, ok := m["name"]; ok {
-		if c.Name, ok = d.str(e.val, what+": name"); ok && c.Name == "" {
-			d.add(deref(e.val), what+": name: must not be empty")
+		if c.Name, ok = d.str(s, e.Val, "name"); ok && c.Name == "" {
+			s.Errorf(yamlstrict.Deref(e.Val), "name: must not be empty")
 		}
 	} else {
-		d.add(n, what+": name is required")
+		s.Errorf(n, "name is required")
 	}
 	if e, ok := m["input"]; ok {
-		c.Input, _ = d.str(e.val, what+": input")
+		c.Input, _ = d.str(s, e.Val, "input")
 	} else {
-		d.add(n, what+": input is required")
+		s.Errorf(n, "input is required")
 	}
 	e, ok := m["expect"]
 	if !ok {
-		d.add(n, what+": expect is required (forwarded and/or suppressed)")
+		s.Errorf(n, "expect is required (forwarded and/or suppressed)")
 		return c, false
 	}
-	exp := d.mapping(e.val, what+": expect", expectKeys)
-	if exp == nil {
+	exp, ok := d.scope(what+": expect").Mapping(e.Val, "", "", expectKeys)
+	if !ok {
 		return c, false
 	}
 	if e, ok := exp["forwarded"]; ok {
-		c.Forwarded, c.CheckForwarded = d.str(e.val, what+": forwarded")
+		c.Forwarded, c.CheckForwarded = d.str(s, e.Val, "forwarded")
 	}
 	if e, ok := exp["suppressed"]; ok {
-		d.suppressed(e.val, what, c.Suppressed, checkNames, known)
+		d.suppressed(e.Val, what, c.Suppressed, checkNames, known)
 	}
-	return c, len(d.errs) == before
+	return c, d.Reported() == before
 }
 
 func (d *decoder) suppressed(n *yaml.Node, what string, into map[string]int, checkNames bool, known []string) {
-	m := d.mapping(n, what+": suppressed", nil)
-	if m == nil {
+	s := d.scope(what + ": suppressed")
+	// Any key may stand here; rule names are checked below, once the
+	// rules under test are known.
+	m, ok := s.Mapping(n, "", "", nil)
+	if !ok {
 		return
 	}
 	for name, e := range m {
 		if checkNames && !slices.Contains(known, name) {
-			msg := fmt.Sprintf("%s: suppressed: no rule %q in the rules under test", what, name)
-			if guess := closest(name, known); guess != "" {
+			msg := fmt.Sprintf("no rule %q in the rules under test", name)
+			if guess := yamlstrict.Closest(name, known); guess != "" {
 				msg += fmt.Sprintf("; did you mean %q?", guess)
 			} else if len(known) > 0 {
 				msg += " (" + strings.Join(known, ", ") + ")"
 			}
-			d.add(e.key, msg)
+			s.Errorf(e.Key, "%s", msg)
 			continue
 		}
-		v := deref(e.val)
+		v := yamlstrict.Deref(e.Val)
 		var count int
 		if v.Kind != yaml.ScalarNode || v.Tag != "!!int" || v.Decode(&count) != nil || count < 0 {
-			d.add(v, fmt.Sprintf("%s: suppressed: %s: expected a count of events (0 or more), got %s", what, name, describe(v)))
+			s.Errorf(v, "%s: expected a count of events (0 or more), got %s", name, yamlstrict.Describe(v))
 			continue
 		}
 		into[name] = count
@@ -323,233 +330,46 @@ func (d *decoder) suppressed(n *yaml.Node, what string, into map[string]int, che
 // peekName returns a case's name before it is validated, so that
 // messages about the case can name it; "" if there is none.
 func peekName(n *yaml.Node) string {
-	n = deref(n)
-	if n == nil || n.Kind != yaml.MappingNode {
-		return ""
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := deref(n.Content[i]), deref(n.Content[i+1])
-		if k.Kind == yaml.ScalarNode && k.Value == "name" && v.Kind == yaml.ScalarNode && !isNull(v) {
+	for k, v := range yamlstrict.Pairs(n) {
+		v = yamlstrict.Deref(v)
+		if k.Kind == yaml.ScalarNode && k.Value == "name" && v.Kind == yaml.ScalarNode && !yamlstrict.IsNull(v) {
 			return v.Value
 		}
 	}
 	return ""
 }
 
-// decoder walks yaml.v3 nodes, collecting positioned errors.
+// decoder decodes one test file. Merge keys are not resolved: a `<<` at
+// the top level would hide configuration keys from blankExcept.
 type decoder struct {
-	file  string
-	errs  []string
-	nodes int
+	*yamlstrict.Decoder
 }
 
-func (d *decoder) pos(n *yaml.Node) string {
-	if n == nil || n.Line == 0 {
-		return d.file + ":1:1"
-	}
-	return fmt.Sprintf("%s:%d:%d", d.file, n.Line, max(n.Column, 1))
-}
-
-func (d *decoder) add(n *yaml.Node, msg string) {
-	d.errs = append(d.errs, d.pos(n)+": "+strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(msg))
-}
-
+// result returns the errors collected so far, nil if there are none.
 func (d *decoder) result() error {
-	if len(d.errs) == 0 {
-		return nil
+	if errs := d.Errors(); errs != nil {
+		return rules.Errors(errs)
 	}
-	return rules.Errors(d.errs)
+	return nil
 }
 
-// document parses data and returns its root value, nil when there is none
-// (an error is recorded then).
-func (d *decoder) document(data []byte) *yaml.Node {
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	err := dec.Decode(&doc)
-	if errors.Is(err, io.EOF) {
-		d.add(nil, "empty test file: tests is required")
-		return nil
-	}
-	if err == nil {
-		var extra yaml.Node
-		if err = dec.Decode(&extra); err == nil {
-			d.add(&extra, "only one YAML document is allowed")
-			return nil
-		}
-		if errors.Is(err, io.EOF) {
-			err = nil
-		}
-	}
-	if err != nil {
-		d.syntaxError(data, err)
-		return nil
-	}
-	if len(doc.Content) != 1 || isNull(doc.Content[0]) {
-		d.add(nil, "empty test file: tests is required")
-		return nil
-	}
-	return doc.Content[0]
-}
-
-// syntaxError records a YAML syntax error the way configuration errors
-// report it: the configuration parser sees the same bytes fail the same
-// way and knows how to place yaml.v3's messages.
-func (d *decoder) syntaxError(data []byte, err error) {
-	var errs rules.Errors
-	if _, perr := rules.Parse(d.file, data); errors.As(perr, &errs) && len(errs) > 0 {
-		d.errs = append(d.errs, errs...)
-		return
-	}
-	d.add(nil, "YAML syntax error: "+strings.TrimPrefix(err.Error(), "yaml: "))
-}
-
-func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
-
-func deref(n *yaml.Node) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	return n
-}
-
-// visit counts a node against the file's budget.
-func (d *decoder) visit(n *yaml.Node) bool {
-	d.nodes++
-	if d.nodes == maxNodes+1 {
-		d.add(n, fmt.Sprintf("document expands to more than %d values (nested aliases?)", maxNodes))
-	}
-	return d.nodes <= maxNodes
-}
-
-type entry struct{ key, val *yaml.Node }
-
-// mapping checks that n is a mapping with string keys, each at most once
-// and, when known is not nil, each one of known. The top-level mapping
-// (what == "") must be in block style. It returns nil when n is no mapping.
-func (d *decoder) mapping(n *yaml.Node, what string, known []string) map[string]entry {
-	n = deref(n)
-	if !d.visit(n) {
-		return nil
-	}
-	prefix := what + ": "
+// scope returns a yamlstrict.Scope for the part of the file named what
+// ("" for the top level): its messages start with "what: ".
+func (d *decoder) scope(what string) yamlstrict.Scope {
 	if what == "" {
-		prefix = ""
+		return d.Scope("")
 	}
-	if isNull(n) {
-		return map[string]entry{}
-	}
-	if n.Kind != yaml.MappingNode {
-		d.add(n, prefix+"expected a mapping, got "+describe(n))
-		return nil
-	}
-	if what == "" && n.Style&yaml.FlowStyle != 0 {
-		d.add(n, "a test file must be a block mapping (one key per line), not {...}")
-		return nil
-	}
-	m := make(map[string]entry)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := deref(n.Content[i]), n.Content[i+1]
-		if k.Kind != yaml.ScalarNode || isNull(k) || k.Tag == "!!merge" {
-			d.add(k, prefix+"keys must be plain strings, got "+describe(k))
-			continue
-		}
-		if known != nil && !slices.Contains(known, k.Value) {
-			msg := fmt.Sprintf("%sunknown key %q", prefix, k.Value)
-			if what == "" {
-				msg = fmt.Sprintf("unknown top-level key %q", k.Value)
-			}
-			if guess := closest(k.Value, known); guess != "" {
-				msg += fmt.Sprintf("; did you mean %q?", guess)
-			} else {
-				msg += " (valid: " + strings.Join(known, ", ") + ")"
-			}
-			d.add(k, msg)
-			continue
-		}
-		if prev, dup := m[k.Value]; dup {
-			d.add(k, fmt.Sprintf("%skey %q repeated (first at line %d)", prefix, k.Value, prev.key.Line))
-			continue
-		}
-		m[k.Value] = entry{key: k, val: v}
-	}
-	return m
+	return d.Scope(what + ": ")
 }
 
-func (d *decoder) list(n *yaml.Node, what string) ([]*yaml.Node, bool) {
-	n = deref(n)
-	if !d.visit(n) {
-		return nil, false
-	}
-	if n.Kind != yaml.SequenceNode {
-		d.add(n, what+": expected a list, got "+describe(n))
-		return nil, false
-	}
-	return n.Content, true
-}
-
-// str decodes a non-null scalar as the string it spells.
-func (d *decoder) str(n *yaml.Node, what string) (string, bool) {
-	n = deref(n)
-	if !d.visit(n) {
+// str decodes a non-null scalar as the string it spells. A null value
+// gets a hint: test texts are often meant to be empty.
+func (d *decoder) str(s yamlstrict.Scope, n *yaml.Node, key string) (string, bool) {
+	if v := yamlstrict.Deref(n); yamlstrict.IsNull(v) {
+		if d.Resolve(n) != nil {
+			s.Errorf(v, `%s: expected a string, got nothing (write "" for an empty text)`, key)
+		}
 		return "", false
 	}
-	if n.Kind != yaml.ScalarNode || isNull(n) {
-		msg := what + ": expected a string, got " + describe(n)
-		if isNull(n) {
-			msg += ` (write "" for an empty text)`
-		}
-		d.add(n, msg)
-		return "", false
-	}
-	return n.Value, true
-}
-
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if isNull(n) {
-			return "nothing"
-		}
-		return fmt.Sprintf("%q", n.Value)
-	}
-	return "an unexpected value"
-}
-
-// closest returns the candidate within edit distance 2 of s, if any.
-func closest(s string, candidates []string) string {
-	if len(s) > 64 {
-		return ""
-	}
-	best, bestDist := "", 3
-	for _, c := range candidates {
-		if dist := editDistance(s, c); dist < bestDist {
-			best, bestDist = c, dist
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return s.Str(n, key)
 }

@@ -115,6 +115,18 @@ func TestParseErrors(t *testing.T) {
 		{"rule errors keep their position", "rules:\n  - name: x\n    match: {}\ntests:\n  - {name: a, input: x, expect: {}}\n",
 			[]string{`t.yaml:3:12: rule "x": match: needs at least one of contains, regex, not, any or all`}},
 		{"syntax", "tests: [\n", []string{"t.yaml:2:1: YAML syntax error: did not find expected node content"}},
+		// Merge keys stay unsupported: at the top level they would hide
+		// configuration keys from the inline configuration.
+		{"merge key", "tests:\n  - <<: {name: a}\n    input: x\n    expect: {}\n", []string{
+			`t.yaml:2:5: test 1: keys must be plain strings, got "<<"`,
+			`t.yaml:2:5: test 1: name is required`,
+		}},
+		// A case repeated through an alias is still a duplicate; its own
+		// errors are reported once.
+		{"aliased case", "tests:\n  - &a {name: x, input: y, expect: {forwarded: [x]}}\n  - *a\n", []string{
+			`t.yaml:2:5: test "x": name already used by the test at t.yaml:2:5`,
+			`t.yaml:2:48: test "x": forwarded: expected a string, got a list`,
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
