@@ -50,3 +50,4 @@ clean:
 
 -include bench/bench.mk
 -include deploy/deploy.mk
+-include soak/soak.mk
