@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -159,14 +160,16 @@ func (s *sizeSampler) sizeAt(when time.Time) int64 {
 // forwarded in the last two seconds before the kill (positions are saved
 // every second).
 func TestKillNineAtLeastOnce(t *testing.T) {
-	const total, perTick, kills = 240_000, 150, 5 // 15k lines/s for 16s
+	// The writer appends 15k lines/s until one second after the last
+	// restart; maxLines bounds it.
+	const maxLines, perTick, kills = 300_000, 150, 5
 	dir := t.TempDir()
 	logPath := filepath.Join(dir, "app.log")
 	cfg, outPath, addr := filesConfig(t, dir, []string{logPath}, "")
 	posPath := filepath.Join(dir, "positions.json")
 	// ends[i] is the offset in the log just after line i-1.
-	ends := make([]int64, total+1)
-	for i := range total {
+	ends := make([]int64, maxLines+1)
+	for i := range maxLines {
 		ends[i+1] = ends[i] + numberedSize(i, i+1)
 	}
 
@@ -178,10 +181,20 @@ func TestKillNineAtLeastOnce(t *testing.T) {
 	defer samples.close()
 	d := startDaemon(t, cfg)
 	waitReady(t, addr)
-	hook, stopPacing := paced(perTick, func(int) bool { return false }, nil)
+	pace, stopPacing := paced(perTick, func(int) bool { return false }, nil)
 	defer stopPacing()
+	stopWriting := make(chan struct{})
+	errStopped := errors.New("stopped")
+	hook := func(l *appLog) error {
+		select {
+		case <-stopWriting:
+			return errStopped
+		default:
+			return pace(l)
+		}
+	}
 	written := make(chan error, 1)
-	go func() { written <- l.writeLines(total, hook) }()
+	go func() { written <- l.writeLines(maxLines, hook) }()
 
 	type killPoint struct {
 		after     time.Duration
@@ -224,9 +237,20 @@ func TestKillNineAtLeastOnce(t *testing.T) {
 		points = append(points, p)
 		d = startDaemon(t, cfg)
 	}
-	if err := <-written; err != nil {
+	// The last run follows the writer for a second, then the writer stops.
+	select {
+	case <-time.After(time.Second):
+	case err := <-written:
+		t.Fatalf("the writer finished before the last restart had run for a second (%v): raise maxLines", err)
+	}
+	close(stopWriting)
+	if err := <-written; !errors.Is(err, errStopped) {
+		t.Fatalf("writer: %v", err)
+	}
+	if err := l.close(); err != nil {
 		t.Fatal(err)
 	}
+	total := l.next
 	last := []byte(numberedLines(total-1, total))
 	waitFor(t, "the last line after the last restart", 60*time.Second, func() bool { return endsWith(outPath, last) })
 	checkLog(t, d.stopLog(t))

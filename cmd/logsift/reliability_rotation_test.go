@@ -75,7 +75,7 @@ func copyFile(from, to string) error {
 // is lossless; logsift must then notice the truncation and read the new
 // content from its start, even when it grows past the old size.
 func TestRotationModes(t *testing.T) {
-	const total, perTick = 60_000, 200
+	const total, perTick = 40_000, 200
 	for _, tc := range []struct {
 		name string
 		// glob is the input's path pattern, relative to the test directory.
@@ -139,7 +139,7 @@ func TestRotationModes(t *testing.T) {
 			// logsift notices a re-pointed symlink by its lag check only
 			// (the tail watches the old target), 2-3s: fewer switches keep
 			// the test short.
-			at: func(next int) bool { return next%20_000 == 0 },
+			at: func(next int) bool { return next%15_000 == 0 },
 			rotate: func(l *appLog, out string, written int64) error {
 				if err := caughtUp(out, written); err != nil {
 					return err

@@ -81,7 +81,7 @@ func marked(n int) bool { return n%10 == 0 || n%10 == 5 }
 // once, multi-line events whole), and an invalid reload keeps the running
 // rules and sets logsift_config_last_reload_successful to 0.
 func TestReloadMidStream(t *testing.T) {
-	const total, perTick = 60_000, 100 // 10k events/s for 6s
+	const total, perTick = 40_000, 100 // 10k events/s for 4s
 	dir := t.TempDir()
 	logPath := filepath.Join(dir, "app.log")
 	base, outPath, addr := filesConfig(t, dir, []string{logPath}, "")
