@@ -130,10 +130,13 @@ func (b *OutBatch) Add(raw []byte, v Verdict) {
 	b.Segments = append(b.Segments, Segment{End: len(b.Data), Events: 1, Verdict: v})
 }
 
-// Acknowledge records that the batch contains everything of file up to offset.
+// Acknowledge records that the batch contains everything of a.File up to
+// a.Offset. Acknowledgements are kept per file, not per path: when a path
+// moves to a new file within one batch, the old file's final offset must
+// reach the positions as well as the new file's first.
 func (b *OutBatch) Acknowledge(a Ack) {
 	for i := range b.Acks {
-		if b.Acks[i].Path == a.Path && b.Acks[i].Input == a.Input {
+		if b.Acks[i].File == a.File && b.Acks[i].Path == a.Path && b.Acks[i].Input == a.Input {
 			b.Acks[i] = a
 			return
 		}

@@ -142,22 +142,11 @@ func (p *Processor) finish(s *source, out *event.OutBatch) {
 	s.eng.out = nil
 }
 
-// ack records in out how far s's file is done. One ack is kept per file
-// rather than per path (as OutBatch.Acknowledge does): when a path moves
-// on to a new file within a batch, the old file's final ack must survive,
-// or its saved position stays behind and a restart reads its end again.
+// ack records in out how far s's file is done.
 func (p *Processor) ack(s *source, out *event.OutBatch) {
-	if !s.eng.hasOff || out == nil {
-		return
+	if s.eng.hasOff && out != nil {
+		out.Acknowledge(event.Ack{Input: p.input.Name, Path: s.path, File: s.file, Offset: s.eng.lastOff})
 	}
-	a := event.Ack{Input: p.input.Name, Path: s.path, File: s.file, Offset: s.eng.lastOff}
-	for i := range out.Acks {
-		if b := &out.Acks[i]; b.Input == a.Input && b.Path == a.Path && b.File == a.File {
-			*b = a
-			return
-		}
-	}
-	out.Acks = append(out.Acks, a)
 }
 
 // SetRules switches to a new rule set at an event boundary: events waiting
