@@ -20,7 +20,13 @@ type daemonProc struct {
 
 func startDaemon(t *testing.T, config string, extra ...string) *daemonProc {
 	t.Helper()
-	cmd := exec.Command(logsiftBin, append([]string{"run", "-config", config}, extra...)...)
+	return startCmd(t, exec.Command(logsiftBin, append([]string{"run", "-config", config}, extra...)...))
+}
+
+// startCmd starts cmd with its stderr captured, and kills it at the end of
+// the test if it is still running.
+func startCmd(t *testing.T, cmd *exec.Cmd) *daemonProc {
+	t.Helper()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {

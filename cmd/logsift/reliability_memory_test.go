@@ -41,25 +41,6 @@ func plainBin(t *testing.T) string {
 	return bin
 }
 
-// startCmd starts cmd (stderr captured) like startDaemon does.
-func startCmd(t *testing.T, cmd *exec.Cmd) *daemonProc {
-	t.Helper()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	d := &daemonProc{cmd: cmd, stderr: &stderr, done: make(chan error, 1)}
-	go func() { d.done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-d.done
-		}
-	})
-	return d
-}
-
 // hwm is the peak resident set size (VmHWM) of the running process pid.
 // It must be read while the process runs: the rusage of an exited child is
 // no use, as it counts the test's own memory, shared with the child
