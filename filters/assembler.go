@@ -192,49 +192,9 @@ func (a *assembler) pushPython(line []byte, endOffset int64, now time.Time) {
 	}
 	c = trimEOL(c)
 	if a.held {
-		switch a.state {
-		case pyHeader:
-			if next, ok := tracebackStart(c); ok {
-				a.extend(line, endOffset, now, next)
-				return
-			}
-		case pyTraceback:
-			switch {
-			case isIndented(c):
-				a.extend(line, endOffset, now, pyTraceback)
-				return
-			case isExceptionLine(c):
-				a.extend(line, endOffset, now, pyException)
-				return
-			}
-		case pyGroup:
-			if isIndented(c) {
-				a.extend(line, endOffset, now, pyGroup)
-				return
-			}
-		case pyException:
-			switch {
-			case len(c) == 0:
-				a.extend(line, endOffset, now, pyBlank)
-				return
-			case isChainMarker(c):
-				a.extend(line, endOffset, now, pyChain)
-				return
-			}
-		case pyBlank:
-			if isChainMarker(c) {
-				a.extend(line, endOffset, now, pyChain)
-				return
-			}
-		case pyChain:
-			if len(c) == 0 {
-				a.extend(line, endOffset, now, pyChain)
-				return
-			}
-			if next, ok := tracebackStart(c); ok {
-				a.extend(line, endOffset, now, next)
-				return
-			}
+		if next, ok := continues(a.state, c); ok {
+			a.extend(line, endOffset, now, next)
+			return
 		}
 		// line does not belong to the held event: that event is complete.
 		a.flush()
@@ -248,6 +208,43 @@ func (a *assembler) pushPython(line []byte, endOffset int64, now time.Time) {
 		return
 	}
 	a.single(line, endOffset, now, false)
+}
+
+// continues reports whether a line with content c extends an event held in
+// state st, and the state after it.
+func continues(st pyState, c []byte) (pyState, bool) {
+	switch st {
+	case pyHeader:
+		return tracebackStart(c)
+	case pyTraceback:
+		switch {
+		case isIndented(c):
+			return pyTraceback, true
+		case isExceptionLine(c):
+			return pyException, true
+		}
+	case pyGroup:
+		if isIndented(c) {
+			return pyGroup, true
+		}
+	case pyException:
+		switch {
+		case len(c) == 0:
+			return pyBlank, true
+		case isChainMarker(c):
+			return pyChain, true
+		}
+	case pyBlank:
+		if isChainMarker(c) {
+			return pyChain, true
+		}
+	case pyChain:
+		if len(c) == 0 {
+			return pyChain, true
+		}
+		return tracebackStart(c)
+	}
+	return pyNone, false
 }
 
 var (
