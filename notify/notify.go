@@ -84,6 +84,7 @@ func (n *Notifier) RunWatchdog(ctx context.Context, healthy func() bool) {
 		return
 	}
 	period := n.watchdog / 2
+	withheld := false
 	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
@@ -93,9 +94,17 @@ func (n *Notifier) RunWatchdog(ctx context.Context, healthy func() bool) {
 		case <-t.C:
 		}
 		if healthy != nil && !healthy() {
-			n.logger.Warn("unhealthy: withholding systemd watchdog ping",
-				"watchdog", n.watchdog)
+			// Once per stall, not on every tick: systemd acts on it soon.
+			if !withheld {
+				n.logger.Warn("unhealthy: withholding systemd watchdog pings",
+					"watchdog", n.watchdog)
+				withheld = true
+			}
 			continue
+		}
+		if withheld {
+			n.logger.Info("healthy again: resuming systemd watchdog pings")
+			withheld = false
 		}
 		n.send(daemon.SdNotifyWatchdog)
 	}
