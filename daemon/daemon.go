@@ -190,8 +190,11 @@ func (d *Daemon) newPipe(in rules.Input) (*pipe, error) {
 		MaxLineBytes: in.Multiline.MaxBytes,
 		Once:         d.opts.Once,
 	}
-	if d.opts.Positions != nil {
-		fc.Positions = d.opts.Positions.Lookup
+	if store := d.opts.Positions; store != nil {
+		fc.Positions = store.Lookup
+		fc.Skipped = func(path string, id event.FileID, offset int64) {
+			store.Ack(path, id.Dev, id.Inode, offset)
+		}
 	}
 	fs := inputs.NewFiles(fc, d.log.With("input", in.Name))
 	p.src = fs

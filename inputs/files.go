@@ -44,6 +44,9 @@ type FilesConfig struct {
 	// Positions, if set, supplies saved offsets; it takes precedence over
 	// StartAt.
 	Positions PositionLookup
+	// Skipped, if set, is told when start_at: end skips a file's existing
+	// content, so that the skipped part can be recorded as done.
+	Skipped func(path string, id event.FileID, offset int64)
 	// MaxLineBytes is the split size for long lines (default 1 MiB).
 	MaxLineBytes int
 	// OnSplit, if set, is called once for every line longer than MaxLineBytes.
@@ -190,6 +193,13 @@ func (s *FileSource) startOffset(path string, fd *os.File, fi os.FileInfo, initi
 		}
 	}
 	if initial && s.cfg.StartAt == StartAtEnd {
+		// What is skipped is done with: record it, so that a restart
+		// before the first new line neither reads it nor skips lines
+		// written in between.
+		if s.cfg.Skipped != nil && fi.Size() > 0 {
+			k := keyOf(fi)
+			s.cfg.Skipped(path, event.FileID{Dev: k.dev, Inode: k.ino}, fi.Size())
+		}
 		return fi.Size()
 	}
 	return 0

@@ -253,17 +253,18 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		stopSaving()
 		<-saved
 	}
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
+	cur := startPipeline(d)
 	go readyWhenOpen(ctx, d, notifier)
-	go notifier.RunWatchdog(ctx, func() bool { return !d.Stalled(notifier.WatchdogInterval()) })
+	go notifier.RunWatchdog(ctx, func() bool { return !running.Load().Stalled(notifier.WatchdogInterval()) })
+	current := cfg
+	opts := daemon.Options{Logger: logger, Metrics: m, Stdin: stdin, Stdout: stdout, Once: *once, Positions: store}
 
 	var runErr error
 	var shutdownDeadline <-chan time.Time
 loop:
 	for {
 		select {
-		case runErr = <-done:
+		case runErr = <-cur.done:
 			break loop
 		case <-shutdownDeadline:
 			// An output that never takes the rest must not keep the process
@@ -274,14 +275,18 @@ loop:
 		case sig := <-sigs:
 			switch sig {
 			case syscall.SIGHUP:
-				reload(logger, notifier, d, m, *configPath, cfg)
+				if next := reload(logger, notifier, cur, current, opts, *configPath, *shutdownTimeout); next != nil {
+					cur, current = next.pipeline, next.config
+					running.Store(cur.d)
+				}
 			case syscall.SIGUSR1:
 				logger.Info("reopening output files")
-				d.ReopenOutputs()
+				cur.d.ReopenOutputs()
 			default:
 				logger.Info("shutting down", "signal", sig.String())
 				notifier.Stopping()
 				cancel()
+				cur.cancel()
 				if shutdownDeadline == nil {
 					shutdownDeadline = time.After(*shutdownTimeout)
 				}
@@ -295,7 +300,7 @@ loop:
 		scancel()
 	}
 	if *once {
-		for _, r := range d.Report() {
+		for _, r := range cur.d.Report() {
 			logger.Info("input done", "input", r.Input, "lines_read", r.Lines, "lines_forwarded", r.LinesForwarded)
 			for _, rr := range r.Rules {
 				logger.Info("rule", "input", r.Input, "rule", rr.Rule, "events_suppressed", rr.EventsSuppressed, "lines_suppressed", rr.LinesSuppressed, "unpaired", rr.Unpaired)
@@ -327,48 +332,6 @@ func readyWhenOpen(ctx context.Context, d *daemon.Daemon, n *notify.Notifier) {
 		case <-t.C:
 		}
 	}
-}
-
-// reload re-reads the configuration on SIGHUP. An invalid file leaves the
-// running rules in place.
-func reload(logger *slog.Logger, n *notify.Notifier, d *daemon.Daemon, m *metrics.Metrics, path string, current *rules.Config) {
-	if path == "" {
-		logger.Warn("SIGHUP ignored: running without -config")
-		return
-	}
-	n.Reloading(time.Now())
-	defer n.Ready()
-	cfg, err := rules.Load(path)
-	if err != nil {
-		logger.Error("reload failed; keeping the running configuration", "err", err)
-		m.ReloadResult(false, time.Now())
-		return
-	}
-	if changed := restartOnly(current, cfg); changed != "" {
-		logger.Warn("reload applies rules only; restart to apply the change", "section", changed)
-	}
-	warnExpired(logger, cfg, time.Now())
-	d.SetRules(cfg)
-	m.ReloadResult(true, time.Now())
-	logger.Info("configuration reloaded", "rules", len(cfg.Rules))
-}
-
-// restartOnly names a section that differs between a and b and that a
-// reload does not apply.
-func restartOnly(a, b *rules.Config) string {
-	switch {
-	case fmt.Sprint(a.Inputs) != fmt.Sprint(b.Inputs):
-		return "inputs"
-	case fmt.Sprint(a.Outputs) != fmt.Sprint(b.Outputs):
-		return "outputs"
-	case a.Metrics != b.Metrics:
-		return "metrics"
-	case a.Positions != b.Positions:
-		return "positions"
-	case a.Summary != b.Summary:
-		return "summary"
-	}
-	return ""
 }
 
 func warnExpired(logger *slog.Logger, cfg *rules.Config, now time.Time) {
