@@ -441,15 +441,19 @@ func (d *Daemon) process(p *pipe, lines <-chan *event.LineBatch) {
 		}
 		return out
 	}
+	// finish settles everything held once the input has ended.
+	finish := func() {
+		p.proc.Close(take())
+		send()
+		if out != nil {
+			d.recycle(out)
+		}
+	}
 	for {
 		select {
 		case b, ok := <-lines:
 			if !ok {
-				p.proc.Close(take())
-				send()
-				if out != nil {
-					d.recycle(out)
-				}
+				finish()
 				return
 			}
 			p.proc.Process(b, take(), d.now())
@@ -460,8 +464,7 @@ func (d *Daemon) process(p *pipe, lines <-chan *event.LineBatch) {
 				select {
 				case b2, ok := <-lines:
 					if !ok {
-						p.proc.Close(out)
-						send()
+						finish()
 						return
 					}
 					p.proc.Process(b2, out, d.now())
