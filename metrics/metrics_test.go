@@ -24,7 +24,7 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 var testBuild = metrics.BuildInfo{Version: "v1.2.3", Revision: "0123abcd", GoVersion: "go1.26.8"}
 
-// logsiftNames are every metric of SPEC §4 apart from the Go and process
+// logsiftNames are every metric of the documented contract apart from the Go and process
 // collectors, whose values cannot be golden.
 var logsiftNames = []string{
 	"logsift_build_info",

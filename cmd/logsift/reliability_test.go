@@ -353,7 +353,7 @@ func waitReady(t *testing.T, addr string) {
 // The glob matches the rotated names too (app.log*), as it must: a writer
 // this fast rotates files away before any tailer has opened them, and a
 // file the glob does not match is then never read. Lines of different
-// files may interleave (order is kept per file, SPEC §1), which the second
+// files may interleave (order is kept per file), which the second
 // case checks by shifting names like logrotate without dateext.
 func TestRotationUnderLoad(t *testing.T) {
 	total := 200_000
