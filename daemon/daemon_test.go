@@ -1,13 +1,13 @@
 package daemon
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/logsift/logsift/internal/testutil"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -23,42 +23,6 @@ const (
 		`    assert status_set is not None, "write() before start_response"` + "\n" +
 		"AssertionError: write() before start_response\n"
 )
-
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-// syncBuffer is a bytes.Buffer safe to read while the daemon writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -82,9 +46,9 @@ func TestSummaryLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &fakeClock{now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+	clock := testutil.NewClock(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
 	stdinR, stdinW := io.Pipe()
-	var out syncBuffer
+	var out testutil.SyncBuffer
 	d, err := New(Options{Config: cfg, Metrics: m, Stdin: stdinR, Stdout: &out, Now: clock.Now, TickEvery: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

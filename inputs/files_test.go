@@ -1,7 +1,6 @@
 package inputs
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
@@ -15,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/logsift/logsift/internal/testutil"
 
 	"github.com/logsift/logsift/event"
 )
@@ -119,28 +120,10 @@ func lines(r []rec) []string {
 	return s
 }
 
-// logBuffer collects the source's logs; they are printed if the test fails.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 type harness struct {
 	src  *FileSource
 	c    *collector
-	logs *logBuffer
+	logs *testutil.SyncBuffer
 	stop func() error
 }
 
@@ -154,7 +137,7 @@ func startFiles(t *testing.T, cfg FilesConfig, setup ...func(*FileSource)) *harn
 	if cfg.Rescan == 0 {
 		cfg.Rescan = 20 * time.Millisecond
 	}
-	logs := &logBuffer{}
+	logs := &testutil.SyncBuffer{}
 	src := NewFiles(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	for _, f := range setup {
 		f(src)

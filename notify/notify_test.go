@@ -10,10 +10,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/logsift/logsift/internal/testutil"
 
 	"golang.org/x/sys/unix"
 )
@@ -237,7 +238,7 @@ func TestWatchdogWithheldWhileUnhealthy(t *testing.T) {
 	conn := listen(t)
 	t.Setenv("WATCHDOG_USEC", strconv.FormatInt(interval.Microseconds(), 10))
 
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	n := New(slog.New(slog.NewTextHandler(&logs, nil)))
 
 	var healthy atomic.Bool
@@ -284,22 +285,4 @@ func TestWatchdogWithheldWhileUnhealthy(t *testing.T) {
 	}
 	cancel()
 	<-done
-}
-
-// syncBuffer is a bytes.Buffer the watchdog goroutine and the test can share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

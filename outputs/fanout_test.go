@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logsift/logsift/internal/testutil"
+
 	"github.com/logsift/logsift/event"
 )
 
@@ -94,24 +96,6 @@ func (c *counts) get(m map[string]int, output string) int {
 	return m[output]
 }
 
-// syncBuffer is a bytes.Buffer that tests may read while Run writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
 // TestFanoutDoneInOrder sends many batches through two outputs and checks
 // every batch is acknowledged exactly once, in order, after both outputs
 // received exactly their events.
@@ -121,7 +105,7 @@ func TestFanoutDoneInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stdout syncBuffer
+	var stdout testutil.SyncBuffer
 	obs := newCounts()
 	f := NewFanout([]Output{NewWriter("stdout", &stdout, SelectForwarded), file}, obs, nil)
 
@@ -231,7 +215,7 @@ type blockingWriter struct {
 	entered chan struct{} // closed when the first Write starts
 	release chan struct{}
 	once    sync.Once
-	buf     syncBuffer
+	buf     testutil.SyncBuffer
 }
 
 func (w *blockingWriter) Write(p []byte) (int, error) {

@@ -21,10 +21,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/logsift/logsift/internal/testutil"
 )
 
 // lookTool returns the path of a Prometheus binary or ends the test.
@@ -112,7 +113,7 @@ scrape_configs:
 		"--web.listen-address="+addr,
 		"--log.level=warn",
 	)
-	logs := &lockedBuffer{}
+	logs := &testutil.SyncBuffer{}
 	cmd.Stdout = logs
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
@@ -276,23 +277,4 @@ func freeAddr(t testing.TB) string {
 		t.Fatalf("release port %s: %v", addr, err)
 	}
 	return addr
-}
-
-// lockedBuffer collects a child process's output, which is written from
-// exec's copying goroutines and read from the test's.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
