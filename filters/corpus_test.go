@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/logsift/logsift/internal/testutil"
+
 	"github.com/logsift/logsift/rules"
 )
 
@@ -15,23 +17,7 @@ import (
 // output of an ideal filter (see its README.md).
 const corpusDir = "../testdata/corpus"
 
-func corpusLogs(t *testing.T) []string {
-	t.Helper()
-	logs, err := filepath.Glob(filepath.Join(corpusDir, "*.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, l := range logs {
-		if !strings.Contains(filepath.Base(l), ".expected") {
-			out = append(out, l)
-		}
-	}
-	if len(out) < 8 {
-		t.Fatalf("corpus incomplete: %d logs in %s", len(out), corpusDir)
-	}
-	return out
-}
+func corpusLogs(t *testing.T) []string { return testutil.CorpusLogs(t, corpusDir) }
 
 // keepAccessRules re-declares the default rules with drop_partner: false.
 func keepAccessRules(rs []*rules.Rule) []*rules.Rule {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/logsift/logsift/internal/testutil"
 )
 
 // logsiftBin is the real binary, built once for every integration test.
@@ -65,23 +67,7 @@ func logsift(t *testing.T, dir string, stdin []byte, args ...string) result {
 
 const corpusDir = "../../testdata/corpus"
 
-func corpusLogs(t *testing.T) []string {
-	t.Helper()
-	all, err := filepath.Glob(filepath.Join(corpusDir, "*.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs []string
-	for _, l := range all {
-		if !strings.Contains(l, ".expected") {
-			logs = append(logs, l)
-		}
-	}
-	if len(logs) < 8 {
-		t.Fatalf("corpus incomplete: %v", logs)
-	}
-	return logs
-}
+func corpusLogs(t *testing.T) []string { return testutil.CorpusLogs(t, corpusDir) }
 
 // TestZeroConfigCorpus pipes every corpus log through `logsift` with no
 // arguments and compares with the ideal output byte for byte; then does the

@@ -3,7 +3,10 @@ package testutil
 
 import (
 	"bytes"
+	"path/filepath"
+	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -47,4 +50,24 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
+}
+
+// CorpusLogs lists the captured logs in dir (testdata/corpus), without
+// their expected outputs, and fails the test if the corpus is incomplete.
+func CorpusLogs(t testing.TB, dir string) []string {
+	t.Helper()
+	all, err := filepath.Glob(filepath.Join(dir, "*.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs []string
+	for _, l := range all {
+		if !strings.Contains(filepath.Base(l), ".expected") {
+			logs = append(logs, l)
+		}
+	}
+	if len(logs) < 8 {
+		t.Fatalf("corpus incomplete: %d logs in %s", len(logs), dir)
+	}
+	return logs
 }
