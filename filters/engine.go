@@ -22,13 +22,12 @@ type RuleStats struct {
 // Stats are cumulative counts for one input. They are only ever increased,
 // so a reader can turn them into counter deltas.
 type Stats struct {
-	Lines           uint64
-	Bytes           uint64
-	Events          uint64
-	LinesForwarded  uint64
-	EventsForwarded uint64
-	Truncated       uint64
-	Rules           []RuleStats // indexed like the rule set
+	Lines          uint64
+	Bytes          uint64
+	Events         uint64
+	LinesForwarded uint64
+	Truncated      uint64
+	Rules          []RuleStats // indexed like the rule set
 }
 
 type heldState uint8
@@ -387,7 +386,6 @@ func (e *engine) emit(h *held, raw []byte) {
 	}
 	if h.verdict == event.Forwarded {
 		e.stats.LinesForwarded += uint64(h.lines)
-		e.stats.EventsForwarded++
 	}
 	e.lastOff, e.hasOff = h.endOffset, true
 }
