@@ -15,7 +15,7 @@ type RuleStats struct {
 	LinesSuppressed  uint64 // lines removed, partners included
 	Sampled          uint64 // matched events let through by `sample`
 	Unpaired         uint64 // matched events forwarded for want of a partner
-	Matched          uint64 // every match, whatever the outcome (drives sampling)
+	Matched          uint64 // every match, whatever came of it
 	LastMatch        time.Time
 }
 
