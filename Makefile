@@ -7,7 +7,8 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.revision=$(REVISION)
 FUZZTIME ?= 5s
 
 # Fuzz targets as package:target pairs; `make fuzz` runs each for FUZZTIME.
-FUZZ_TARGETS := ./filters:FuzzAssembler ./filters:FuzzPrefix ./rules:FuzzParse
+FUZZ_TARGETS := ./filters:FuzzAssembler ./filters:FuzzPrefix ./rules:FuzzParse \
+	./record:FuzzDecodeDocker ./record:FuzzJSONView ./record:FuzzCRI ./record:FuzzSuffix
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 

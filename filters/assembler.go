@@ -11,15 +11,17 @@ import (
 // span is an assembled event: a run of whole lines stored in the arena.
 type span struct {
 	start, end int64 // arena positions
-	lines      int
+	lines      int   // physical lines
 	endOffset  int64 // file offset just after the last line
 	truncated  bool  // cut by max_lines/max_bytes or a split over-long line
-	dirty      bool  // some line has a prefix or a CR: rules need a cleaned view
 	at         time.Time
 	// raw, when set, holds the event's bytes instead of the arena: a line
 	// that stands alone is passed on without being copied unless it has to
-	// wait. Valid only during the emit call.
-	raw []byte
+	// wait. view is the event's message view and json its JSON record, if
+	// it is one. All three are valid only during the emit call.
+	raw  []byte
+	view []byte
+	json []byte
 }
 
 // pyState tracks where the python preset is inside a record.
@@ -46,7 +48,6 @@ type assembler struct {
 	preset     string
 	start      *regexp.Regexp
 	cont       *regexp.Regexp
-	prefix     prefixer
 	maxLines   int
 	maxBytes   int
 	flushAfter time.Duration
@@ -58,19 +59,15 @@ type assembler struct {
 	held      bool
 	state     pyState
 	lastInput time.Time
-	// midLine is set after a line part without its newline: the next part
-	// continues the same physical line.
-	midLine bool
-	// dirty tells whether the line being pushed has a prefix or a CR.
-	dirty bool
+	// view is the held event's message view, built line by line.
+	view []byte
 }
 
-func newAssembler(ml rules.Multiline, p prefixer, a *arena, emit func(span)) *assembler {
+func newAssembler(ml rules.Multiline, a *arena, emit func(span)) *assembler {
 	as := &assembler{
 		preset:     ml.Preset,
 		start:      ml.Start,
 		cont:       ml.Continue,
-		prefix:     p,
 		maxLines:   ml.MaxLines,
 		maxBytes:   ml.MaxBytes,
 		flushAfter: ml.FlushAfter,
@@ -89,29 +86,21 @@ func newAssembler(ml rules.Multiline, p prefixer, a *arena, emit func(span)) *as
 	return as
 }
 
-// push adds one line (with its newline, if it has one) ending at file offset
-// endOffset.
-func (a *assembler) push(line []byte, endOffset int64, now time.Time) {
+// push adds one logical line.
+func (a *assembler) push(l *logicalLine, now time.Time) {
 	a.lastInput = now
-	whole := len(line) > 0 && line[len(line)-1] == '\n'
-	// Parts of a split line and the custom and none presets are judged
-	// dirty conservatively; only the python path below looks closer.
-	a.dirty = a.prefix != nil || endsInCR(line)
-	if a.midLine || !whole {
-		// Part of a line longer than the input's split size (or a final
-		// fragment): it stands alone, so no event grows without bound.
+	if l.standalone {
 		a.flush()
-		a.single(line, endOffset, now, a.midLine || !whole)
-		a.midLine = !whole
+		a.single(l, now)
 		return
 	}
 	switch a.preset {
 	case "none":
-		a.single(line, endOffset, now, false)
+		a.single(l, now)
 	case "custom":
-		a.pushCustom(line, endOffset, now)
+		a.pushCustom(l, now)
 	default:
-		a.pushPython(line, endOffset, now)
+		a.pushPython(l, now)
 	}
 }
 
@@ -135,79 +124,75 @@ func (a *assembler) flush() {
 	if a.held {
 		a.held = false
 		a.state = pyNone
+		a.cur.view = a.view
 		a.emit(a.cur)
+		a.cur.view = nil
 	}
 }
 
-func (a *assembler) single(line []byte, endOffset int64, now time.Time, truncated bool) {
-	a.emit(span{raw: line, lines: 1, endOffset: endOffset, truncated: truncated, dirty: a.dirty, at: now})
+func (a *assembler) single(l *logicalLine, now time.Time) {
+	a.emit(span{raw: l.raw, view: l.view, json: l.json, lines: l.records, endOffset: l.endOffset, truncated: l.truncated, at: now})
 }
 
-// begin starts holding a new event with line.
-func (a *assembler) begin(line []byte, endOffset int64, now time.Time, st pyState) {
-	s, e := a.arena.append(line)
-	a.cur = span{start: s, end: e, lines: 1, endOffset: endOffset, dirty: a.dirty, at: now}
+// begin starts holding a new event with l.
+func (a *assembler) begin(l *logicalLine, now time.Time, st pyState) {
+	s, e := a.arena.append(l.raw)
+	a.cur = span{start: s, end: e, lines: l.records, endOffset: l.endOffset, at: now}
+	a.view = append(a.view[:0], l.view...)
 	a.held = true
 	a.state = st
 }
 
-// extend appends line to the held event. When the event would exceed
+// extend appends l to the held event. When the event would exceed
 // max_lines or max_bytes, the held part is emitted (marked truncated) and
-// line starts a new event in the same state, so the rest stays grouped.
-func (a *assembler) extend(line []byte, endOffset int64, now time.Time, st pyState) {
-	if a.cur.lines+1 > a.maxLines || int(a.cur.end-a.cur.start)+len(line) > a.maxBytes {
+// l starts a new event in the same state, so the rest stays grouped.
+func (a *assembler) extend(l *logicalLine, now time.Time, st pyState) {
+	if a.cur.lines+l.records > a.maxLines || int(a.cur.end-a.cur.start)+len(l.raw) > a.maxBytes {
 		a.cur.truncated = true
 		a.flush()
-		a.begin(line, endOffset, now, st)
+		a.begin(l, now, st)
 		return
 	}
-	_, e := a.arena.append(line)
+	_, e := a.arena.append(l.raw)
 	a.cur.end = e
-	a.cur.dirty = a.cur.dirty || a.dirty
-	a.cur.lines++
-	a.cur.endOffset = endOffset
+	a.cur.lines += l.records
+	a.cur.endOffset = l.endOffset
+	a.view = append(a.view, l.view...)
 	a.state = st
 }
 
-func (a *assembler) pushCustom(line []byte, endOffset int64, now time.Time) {
-	c := content(a.prefix, line)
+func (a *assembler) pushCustom(l *logicalLine, now time.Time) {
 	switch {
-	case a.start.Match(c):
+	case a.start.Match(l.content):
 		a.flush()
-		a.begin(line, endOffset, now, pyCustom)
-	case a.held && a.cont.Match(c):
-		a.extend(line, endOffset, now, pyCustom)
+		a.begin(l, now, pyCustom)
+	case a.held && a.cont.Match(l.content):
+		a.extend(l, now, pyCustom)
 	default:
 		a.flush()
-		a.single(line, endOffset, now, false)
+		a.single(l, now)
 	}
 }
 
-func (a *assembler) pushPython(line []byte, endOffset int64, now time.Time) {
-	c := line
-	if a.prefix != nil {
-		n := a.prefix.prefixLen(line)
-		c = line[n:]
-		a.dirty = n > 0 || endsInCR(line)
-	}
-	c = trimEOL(c)
+func (a *assembler) pushPython(l *logicalLine, now time.Time) {
+	c := l.content
 	if a.held {
 		if next, ok := continues(a.state, c); ok {
-			a.extend(line, endOffset, now, next)
+			a.extend(l, now, next)
 			return
 		}
-		// line does not belong to the held event: that event is complete.
+		// l does not belong to the held event: that event is complete.
 		a.flush()
 	}
 	if next, ok := tracebackStart(c); ok {
-		a.begin(line, endOffset, now, next)
+		a.begin(l, now, next)
 		return
 	}
 	if isHeader(c) {
-		a.begin(line, endOffset, now, pyHeader)
+		a.begin(l, now, pyHeader)
 		return
 	}
-	a.single(line, endOffset, now, false)
+	a.single(l, now)
 }
 
 // continues reports whether a line with content c extends an event held in
@@ -265,16 +250,6 @@ func tracebackStart(c []byte) (pyState, bool) {
 		return pyGroup, true
 	}
 	return pyNone, false
-}
-
-// endsInCR reports whether line ends in "\r\n" (or a lone final "\r"):
-// only a line-ending CR is removed from the text rules see.
-func endsInCR(line []byte) bool {
-	n := len(line)
-	if n > 0 && line[n-1] == '\n' {
-		n--
-	}
-	return n > 0 && line[n-1] == '\r'
 }
 
 func isIndented(c []byte) bool { return len(c) > 0 && (c[0] == ' ' || c[0] == '\t') }

@@ -15,7 +15,7 @@ func assemble(t *testing.T, ml rules.Multiline, p prefixer, lines []string) []st
 	t.Helper()
 	var a arena
 	var got []string
-	asm := newAssembler(ml, p, &a, func(s span) {
+	asm := newLineAssembler(ml, p, &a, func(s span) {
 		got = append(got, strings.ReplaceAll(strings.TrimSuffix(string(spanBytes(&a, s)), "\n"), "\n", "|"))
 	})
 	now := time.Unix(0, 0)
@@ -216,7 +216,7 @@ func TestAssemblePrefixes(t *testing.T) {
 func TestAssembleFlushAfterQuiet(t *testing.T) {
 	var a arena
 	var got int
-	asm := newAssembler(python(), nil, &a, func(span) { got++ })
+	asm := newLineAssembler(python(), nil, &a, func(span) { got++ })
 	t0 := time.Unix(100, 0)
 	asm.push([]byte("Error on request:\n"), 18, t0)
 	asm.tick(t0.Add(249 * time.Millisecond))
@@ -233,7 +233,7 @@ func TestAssembleSplitLine(t *testing.T) {
 	var a arena
 	var events []string
 	var truncated []bool
-	asm := newAssembler(python(), nil, &a, func(s span) {
+	asm := newLineAssembler(python(), nil, &a, func(s span) {
 		events = append(events, string(spanBytes(&a, s)))
 		truncated = append(truncated, s.truncated)
 	})
@@ -261,3 +261,32 @@ func spanBytes(a *arena, s span) []byte {
 	}
 	return a.slice(s.start, s.end)
 }
+
+// lineAssembler feeds physical lines through a text record decoder into an
+// assembler, as a Processor does.
+type lineAssembler struct {
+	dec *recordDecoder
+	asm *assembler
+	now time.Time
+	fn  func(*logicalLine)
+}
+
+func newLineAssembler(ml rules.Multiline, p prefixer, a *arena, emit func(span)) *lineAssembler {
+	in := rules.Input{Format: "auto", Suffix: rules.Suffix{Kind: "none"}, Multiline: ml}
+	la := &lineAssembler{asm: newAssembler(ml, a, emit)}
+	la.dec = newRecordDecoder(in, p, &Stats{}, nil)
+	la.fn = func(l *logicalLine) { la.asm.push(l, la.now) }
+	return la
+}
+
+func (la *lineAssembler) push(line []byte, endOffset int64, now time.Time) {
+	la.now = now
+	la.dec.push(line, endOffset, now, la.fn)
+}
+
+func (la *lineAssembler) flush() {
+	la.dec.flush(la.fn)
+	la.asm.flush()
+}
+
+func (la *lineAssembler) tick(now time.Time) { la.asm.tick(now) }

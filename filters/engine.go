@@ -27,7 +27,15 @@ type Stats struct {
 	Events         uint64
 	LinesForwarded uint64
 	Truncated      uint64
-	Rules          []RuleStats // indexed like the rule set
+	// ParseErrors counts lines that were not records of their source's
+	// format (invalid or truncated JSON, a line that is no container
+	// record); they are forwarded unchanged as text. Indexed like
+	// FormatName.
+	ParseErrors [NumFormats]uint64
+	// Sources is the number of the input's sources currently read in each
+	// format, indexed like FormatName.
+	Sources [NumFormats]int
+	Rules   []RuleStats // indexed like the rule set
 }
 
 type heldState uint8
@@ -59,14 +67,13 @@ type held struct {
 type engine struct {
 	rules  []*rules.Rule
 	paired []int // indexes into rules of the rules with a pair:, at most 64
-	prefix prefixer
 	arena  *arena
 	stats  *Stats
 
 	q       []held
 	head    int
 	seq     uint64
-	view    []byte
+	ev      rules.Event // the event being classified, kept here so matching allocates nothing
 	out     *event.OutBatch
 	lastOff int64 // end offset of the last released event
 	hasOff  bool
@@ -93,8 +100,8 @@ type Decision struct {
 // TraceFunc receives every event as it is released, in input order.
 type TraceFunc func(Decision)
 
-func newEngine(rs []*rules.Rule, p prefixer, a *arena, st *Stats) *engine {
-	e := &engine{rules: rs, prefix: p, arena: a, stats: st}
+func newEngine(rs []*rules.Rule, a *arena, st *Stats) *engine {
+	e := &engine{rules: rs, arena: a, stats: st}
 	for i, r := range rs {
 		if r.Pair != nil && len(e.paired) < 64 {
 			e.paired = append(e.paired, i)
@@ -112,16 +119,9 @@ func (e *engine) add(s span) {
 	h := held{span: s, seq: e.seq, rule: -1}
 	e.seq++
 
-	raw := s.raw
-	if raw == nil {
-		raw = e.arena.slice(s.start, s.end)
-	}
-	view := raw
-	if s.dirty {
-		e.view = matchView(e.view[:0], e.prefix, view)
-		view = e.view
-	}
-	h.rule, h.mask = e.classify(view, s.lines)
+	e.ev = rules.Event{Text: s.view, JSON: s.json}
+	h.rule, h.mask = e.classify(&e.ev, s.lines)
+	e.ev = rules.Event{}
 	switch {
 	case h.rule < 0:
 		if h.mask != 0 && e.claimForWaiting(&h) {
@@ -173,40 +173,42 @@ func (e *engine) add(s span) {
 // rules the event could partner. Rules are pure functions of the event's
 // text, and multi-line events repeat byte for byte (the same traceback on
 // every WebSocket close), so their answers are remembered.
-func (e *engine) classify(view []byte, lines int) (rule int, mask uint64) {
-	if lines < 2 || len(view) > maxMemoBytes {
-		rule = e.firstMatch(view)
+func (e *engine) classify(ev *rules.Event, lines int) (rule int, mask uint64) {
+	// A JSON record's fields may decide a match, so only the text of
+	// non-JSON events is a sound memo key.
+	if lines < 2 || len(ev.Text) > maxMemoBytes || ev.JSON != nil {
+		rule = e.firstMatch(ev)
 	} else {
-		m := e.memo.lookup(view)
+		m := e.memo.lookup(ev.Text)
 		if !m.valid {
-			m.rule = e.firstMatch(view)
+			m.rule = e.firstMatch(ev)
 			m.valid = true
 		}
 		rule = m.rule
 	}
 	if rule < 0 {
-		mask = e.partnerMask(view)
+		mask = e.partnerMask(ev)
 	}
 	return rule, mask
 }
 
-func (e *engine) firstMatch(view []byte) int {
+func (e *engine) firstMatch(ev *rules.Event) int {
 	for i, r := range e.rules {
-		if r.Match.Match(view) {
+		if r.Match.Match(ev) {
 			return i
 		}
 	}
 	return -1
 }
 
-func (e *engine) partnerMask(view []byte) uint64 {
+func (e *engine) partnerMask(ev *rules.Event) uint64 {
 	var m uint64
 	for bit, ri := range e.paired {
 		p := e.rules[ri].Pair
 		if p.Direction == "after" && e.waitingFor[bit] == 0 {
 			continue
 		}
-		if p.Match.Match(view) {
+		if p.Match.Match(ev) {
 			m |= 1 << bit
 		}
 	}

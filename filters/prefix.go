@@ -154,14 +154,6 @@ func isNameByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.'
 }
 
-// content returns the line without prefix and without its line ending.
-func content(p prefixer, line []byte) []byte {
-	if p != nil {
-		line = line[p.prefixLen(line):]
-	}
-	return trimEOL(line)
-}
-
 func trimEOL(line []byte) []byte {
 	if n := len(line); n > 0 && line[n-1] == '\n' {
 		line = line[:n-1]
@@ -170,21 +162,4 @@ func trimEOL(line []byte) []byte {
 		line = line[:n-1]
 	}
 	return line
-}
-
-// matchView builds, into dst, the text rules see for an event: every line
-// without its prefix and CR, each ending in '\n'.
-func matchView(dst []byte, p prefixer, raw []byte) []byte {
-	for len(raw) > 0 {
-		i := bytes.IndexByte(raw, '\n')
-		var line []byte
-		if i < 0 {
-			line, raw = raw, nil
-		} else {
-			line, raw = raw[:i+1], raw[i+1:]
-		}
-		dst = append(dst, content(p, line)...)
-		dst = append(dst, '\n')
-	}
-	return dst
 }

@@ -20,7 +20,16 @@ type Processor struct {
 	sources map[string]*source
 	order   []*source // deterministic iteration for ticks and acks
 	trace   TraceFunc
+	// formatChosen, when set, hears which format each source is read in.
+	formatChosen FormatFunc
 }
+
+// FormatFunc is told the format a source's records are read in, and
+// whether it was detected (format auto) rather than configured.
+type FormatFunc func(path, format string, detected bool)
+
+// OnFormat makes the processor report each new source's format to fn.
+func (p *Processor) OnFormat(fn FormatFunc) { p.formatChosen = fn }
 
 // SetTrace makes the processor report every released event to fn.
 func (p *Processor) SetTrace(fn TraceFunc) {
@@ -35,8 +44,11 @@ type source struct {
 	path  string
 	file  event.FileID
 	arena arena
+	dec   *recordDecoder
 	asm   *assembler
 	eng   *engine
+	push  func(*logicalLine) // s.asm.push at the time of the current line
+	now   time.Time
 }
 
 // NewProcessor returns a processor for input applying rs in order.
@@ -63,9 +75,17 @@ func (p *Processor) Stats() *Stats { return &p.stats }
 func (p *Processor) Held() int {
 	n := 0
 	for _, s := range p.order {
-		n += s.asm.holding() + s.eng.holding()
+		n += s.dec.pending() + s.asm.holding() + s.eng.holding()
 	}
 	return n
+}
+
+func (p *Processor) newDecoder(path string) *recordDecoder {
+	var report func(string, bool)
+	if p.formatChosen != nil {
+		report = func(format string, detected bool) { p.formatChosen(path, format, detected) }
+	}
+	return newRecordDecoder(p.input, p.prefix, &p.stats, report)
 }
 
 func (p *Processor) source(path string, file event.FileID, out *event.OutBatch) *source {
@@ -75,6 +95,11 @@ func (p *Processor) source(path string, file event.FileID, out *event.OutBatch) 
 		// held belongs to the old file and is complete now.
 		p.finish(s, out)
 		s.file = file
+		// A new file may be written in another format (a container
+		// restarted with another log driver is rare, but a rotated file
+		// is a new source to auto).
+		s.dec.close()
+		s.dec = p.newDecoder(path)
 		// The last released offset is the old file's: acknowledging it
 		// for the new file would save a position that skips the new
 		// file's first lines after a crash.
@@ -83,9 +108,11 @@ func (p *Processor) source(path string, file event.FileID, out *event.OutBatch) 
 	}
 	if s == nil {
 		s = &source{path: path, file: file}
-		s.eng = newEngine(p.rules, p.prefix, &s.arena, &p.stats)
+		s.eng = newEngine(p.rules, &s.arena, &p.stats)
 		s.eng.trace = p.trace
-		s.asm = newAssembler(p.input.Multiline, p.prefix, &s.arena, s.eng.add)
+		s.asm = newAssembler(p.input.Multiline, &s.arena, s.eng.add)
+		s.dec = p.newDecoder(path)
+		s.push = func(l *logicalLine) { s.asm.push(l, s.now) }
 		p.sources[path] = s
 		p.order = append(p.order, s)
 	}
@@ -100,8 +127,9 @@ func (p *Processor) Process(b *event.LineBatch, out *event.OutBatch, now time.Ti
 	p.stats.Lines += uint64(b.Len())
 	p.stats.Bytes += uint64(len(b.Data))
 	s.eng.out = out
+	s.now = now
 	for i := 0; i < b.Len(); i++ {
-		s.asm.push(b.Line(i), b.LineEndOffset(i), now)
+		s.dec.push(b.Line(i), b.LineEndOffset(i), now, s.push)
 	}
 	s.eng.release(now, false)
 	p.ack(s, out)
@@ -112,6 +140,8 @@ func (p *Processor) Process(b *event.LineBatch, out *event.OutBatch, now time.Ti
 func (p *Processor) Tick(now time.Time, out *event.OutBatch) {
 	for _, s := range p.order {
 		s.eng.out = out
+		s.now = now
+		s.dec.tick(now, s.asm.flushAfter, s.push)
 		s.asm.tick(now)
 		s.eng.release(now, false)
 		p.ack(s, out)
@@ -135,8 +165,9 @@ func (p *Processor) Close(out *event.OutBatch) {
 
 func (p *Processor) finish(s *source, out *event.OutBatch) {
 	s.eng.out = out
+	s.dec.flush(s.push)
+	s.dec.midLine = false
 	s.asm.flush()
-	s.asm.midLine = false
 	s.eng.release(time.Time{}, true)
 	p.ack(s, out)
 	s.eng.out = nil
@@ -162,7 +193,7 @@ func (p *Processor) SetRules(rs []*rules.Rule, out *event.OutBatch) {
 	p.rules = rs
 	p.stats.Rules = make([]RuleStats, len(rs))
 	for _, s := range p.order {
-		fresh := newEngine(rs, p.prefix, &s.arena, &p.stats)
+		fresh := newEngine(rs, &s.arena, &p.stats)
 		fresh.seq = s.eng.seq
 		fresh.trace = p.trace
 		s.eng = fresh

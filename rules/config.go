@@ -20,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/logsift/logsift/internal/yamlstrict"
+	"github.com/logsift/logsift/record"
 )
 
 // Config is a loaded, validated configuration with defaults applied.
@@ -44,8 +45,23 @@ type Input struct {
 	Paths     []string // globs; exactly ["-"] for stdin
 	Exclude   []string // globs of paths to skip
 	StartAt   string   // "end" or "beginning", for files without a saved position
+	// Format is how records are framed: record.Auto (decided per source
+	// from its first record), record.Text, record.JSON,
+	// record.DockerJSON or record.CRI.
+	Format    string
 	Prefix    Prefix
+	Suffix    Suffix
 	Multiline Multiline
+}
+
+// Suffix describes what a logging formatter appends after the message on a
+// record's last line (" (taskName=None)", " [in app.py:42]", ...). Like the
+// prefix it is left out of the text rules see and always written out.
+type Suffix struct {
+	// Kind is "auto" (the default: the shapes record.SuffixLen knows, line
+	// by line), "none" or "regex".
+	Kind  string
+	Regex *regexp.Regexp // set only for Kind "regex"; anchored at the end
 }
 
 // Prefix describes a per-line prefix that is stripped for grouping and
@@ -101,7 +117,7 @@ const (
 
 var (
 	topKeys       = []string{"inputs", "use", "disable", "rules", "outputs", "summary", "positions", "metrics"}
-	inputKeys     = []string{"name", "paths", "exclude", "start_at", "prefix", "multiline"}
+	inputKeys     = []string{"name", "paths", "exclude", "start_at", "format", "prefix", "suffix", "multiline"}
 	multilineKeys = []string{"preset", "start", "continue", "max_lines", "max_bytes", "flush_after"}
 	outputKeys    = []string{"type", "path", "events", "name"}
 	prefixKinds   = []string{"auto", "none", "docker-compose", "journald-short", "kubernetes-cri"}
@@ -323,7 +339,9 @@ func stdinInput() Input {
 		Name:      "stdin",
 		Paths:     []string{"-"},
 		StartAt:   "end",
+		Format:    record.Auto,
 		Prefix:    Prefix{Kind: "auto"},
+		Suffix:    Suffix{Kind: "auto"},
 		Multiline: defaultMultiline(),
 	}
 }
@@ -399,7 +417,7 @@ func (d *decoder) input(n *yaml.Node, index int) (in Input, derived, ok bool) {
 		return in, false, false
 	}
 	n = yamlstrict.Deref(n)
-	in = Input{StartAt: "end", Prefix: Prefix{Kind: "auto"}, Multiline: defaultMultiline()}
+	in = Input{StartAt: "end", Format: record.Auto, Prefix: Prefix{Kind: "auto"}, Suffix: Suffix{Kind: "auto"}, Multiline: defaultMultiline()}
 	if e, has := m["name"]; has {
 		in.Name, _ = s.name(e.Val, "name")
 	} else if first := firstString(m["paths"].Val); first != "" {
@@ -423,8 +441,14 @@ func (d *decoder) input(n *yaml.Node, index int) (in Input, derived, ok bool) {
 	if e, has := m["start_at"]; has {
 		in.StartAt, _ = s.enum(e.Val, "start_at", "end", "beginning")
 	}
+	if e, has := m["format"]; has {
+		in.Format, _ = s.enum(e.Val, "format", record.Formats()...)
+	}
 	if e, has := m["prefix"]; has {
 		in.Prefix = s.linePrefix(e.Val)
+	}
+	if e, has := m["suffix"]; has {
+		in.Suffix = s.lineSuffix(e.Val)
 	}
 	if e, has := m["multiline"]; has {
 		in.Multiline = s.multiline(e.Val)
@@ -534,6 +558,34 @@ func (s scope) linePrefix(n *yaml.Node) Prefix {
 		return Prefix{}
 	}
 	return Prefix{Kind: kind}
+}
+
+func (s scope) lineSuffix(n *yaml.Node) Suffix {
+	v := yamlstrict.Deref(n)
+	if v != nil && v.Kind == yaml.MappingNode {
+		m, ok := s.Mapping(n, "suffix", "suffix", []string{"regex"})
+		if !ok {
+			return Suffix{}
+		}
+		e, has := m["regex"]
+		if !has {
+			s.Errorf(v, "suffix: regex is required")
+			return Suffix{}
+		}
+		re, ok := s.regex(e.Val, "regex")
+		if !ok {
+			return Suffix{}
+		}
+		// Only a match that ends the line is a suffix.
+		re = regexp.MustCompile(`(?:` + re.String() + `)\z`)
+		return Suffix{Kind: "regex", Regex: re}
+	}
+	kind, ok := s.Str(n, "suffix")
+	if ok && kind != "auto" && kind != "none" {
+		s.Errorf(v, "suffix: invalid value %q (want auto, none, or {regex: '...'})", kind)
+		return Suffix{}
+	}
+	return Suffix{Kind: kind}
 }
 
 func (s scope) multiline(n *yaml.Node) Multiline {

@@ -197,9 +197,9 @@ func TestFullExample(t *testing.T) {
 	check("max_wait", ws.Pair.MaxWait, 500*time.Millisecond)
 	check("drop_partner", ws.Pair.DropPartner, false)
 	event := "Error on request:\nTraceback (most recent call last):\nAssertionError: write() before start_response\n"
-	check("match", ws.Match.Match([]byte(event)), true)
-	check("match (not)", ws.Match.Match([]byte(event+"Headers already set\n")), false)
-	check("pair match", ws.Pair.Match.Match([]byte(`"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1" 500 -`)), true)
+	check("match", MatchText(ws.Match, []byte(event)), true)
+	check("match (not)", MatchText(ws.Match, []byte(event+"Headers already set\n")), false)
+	check("pair match", MatchText(ws.Pair.Match, []byte(`"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1" 500 -`)), true)
 	check("keep", cfg.Rules[1].Action, Keep)
 	check("pair unset", cfg.Rules[1].Pair == nil, true)
 
@@ -375,7 +375,7 @@ func TestMergeKeysAndAliases(t *testing.T) {
 		t.Errorf("anchored multiline max_lines = %d", got)
 	}
 	two := cfg.Rules[1]
-	if two.Name != "two" || two.Match.Match([]byte("x")) || !two.Match.Match([]byte("y")) {
+	if two.Name != "two" || MatchText(two.Match, []byte("x")) || !MatchText(two.Match, []byte("y")) {
 		t.Errorf("rule two = %+v, want not-contains-x", two)
 	}
 }

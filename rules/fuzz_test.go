@@ -47,7 +47,7 @@ func FuzzParse(f *testing.F) {
 			if r.Match == nil || (r.Pair != nil && r.Pair.Match == nil) {
 				t.Fatalf("rule %q has no matcher", r.Name)
 			}
-			r.Match.Match(data)
+			MatchText(r.Match, data)
 		}
 	})
 }

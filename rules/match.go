@@ -6,13 +6,27 @@ import (
 	"slices"
 )
 
-// Matcher tests an event's match view: its lines joined, each with its
-// '\n', carriage returns and line prefixes stripped, so that `(?m)^...$`
-// anchors work per line. Match must not retain or modify event, and
+// Event is what a matcher tests.
+type Event struct {
+	// Text is the event's message view: its lines joined, each with its
+	// '\n', with the record framing (container runtime records, JSON),
+	// line prefixes, suffixes and carriage returns taken off, so that
+	// `(?m)^...$` anchors work per line.
+	Text []byte
+	// JSON is the event's JSON record when it is one (a json input, or a
+	// JSON app line inside a container record); nil otherwise. Only
+	// `field:` looks at it.
+	JSON []byte
+}
+
+// Matcher tests an event. Match must not retain or modify the event, and
 // allocates nothing.
 type Matcher interface {
-	Match(event []byte) bool
+	Match(ev *Event) bool
 }
+
+// MatchText tests text as an event's message view with no JSON record.
+func MatchText(m Matcher, text []byte) bool { return m.Match(&Event{Text: text}) }
 
 // containsMatcher holds when any of its needles occurs in the event.
 type containsMatcher struct {
@@ -27,7 +41,7 @@ func newContains(needles []string) containsMatcher {
 	return m
 }
 
-func (m containsMatcher) Match(event []byte) bool { return containsAny(event, m.needles) }
+func (m containsMatcher) Match(ev *Event) bool { return containsAny(ev.Text, m.needles) }
 
 // regexMatcher runs its regexp only on events that contain one of the
 // literals every match needs; on most log lines the cheap substring scan
@@ -68,7 +82,8 @@ func (m regexMatcher) hasConjuncts(event []byte) bool {
 	return true
 }
 
-func (m regexMatcher) Match(event []byte) bool {
+func (m regexMatcher) Match(ev *Event) bool {
+	event := ev.Text
 	switch {
 	case m.literals == nil:
 		return m.re.Match(event)
@@ -110,14 +125,14 @@ func containsAny(b []byte, needles [][]byte) bool {
 
 type notMatcher struct{ m Matcher }
 
-func (m notMatcher) Match(event []byte) bool { return !m.m.Match(event) }
+func (m notMatcher) Match(ev *Event) bool { return !m.m.Match(ev) }
 
 // anyMatcher holds when one of its members does.
 type anyMatcher []Matcher
 
-func (m anyMatcher) Match(event []byte) bool {
+func (m anyMatcher) Match(ev *Event) bool {
 	for _, sub := range m {
-		if sub.Match(event) {
+		if sub.Match(ev) {
 			return true
 		}
 	}
@@ -128,9 +143,9 @@ func (m anyMatcher) Match(event []byte) bool {
 // first so that most events are rejected by a substring scan.
 type allMatcher []Matcher
 
-func (m allMatcher) Match(event []byte) bool {
+func (m allMatcher) Match(ev *Event) bool {
 	for _, sub := range m {
-		if !sub.Match(event) {
+		if !sub.Match(ev) {
 			return false
 		}
 	}

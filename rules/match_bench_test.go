@@ -14,13 +14,13 @@ var (
 
 func benchMatch(b *testing.B, form string, event []byte, want bool) {
 	m := compileMatch(b, form)
-	if got := m.Match(event); got != want {
+	if got := MatchText(m, event); got != want {
 		b.Fatalf("Match = %v, want %v", got, want)
 	}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(event)))
 	for b.Loop() {
-		m.Match(event)
+		MatchText(m, event)
 	}
 }
 
@@ -52,7 +52,7 @@ func BenchmarkRegexNoPrefilter(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(benchAccess)))
 	for b.Loop() {
-		m.Match(benchAccess)
+		MatchText(m, benchAccess)
 	}
 }
 

@@ -81,7 +81,7 @@ func TestPrefilterNeverRejectsAMatch(t *testing.T) {
 			}
 			b := []byte(in.String())
 			want := re.Match(b)
-			if got := m.Match(b); got != want {
+			if got := MatchText(m, b); got != want {
 				t.Fatalf("regexp %q on %q: matcher (literals %q, line-local %v) says %v, regexp says %v",
 					expr, b, m.literals, m.lineLocal, got, want)
 			}

@@ -64,7 +64,7 @@ const (
 
 var (
 	ruleKeys  = []string{"name", "description", "match", "pair", "action", "sample", "expires"}
-	matchKeys = []string{"contains", "regex", "not", "any", "all"}
+	matchKeys = []string{"contains", "regex", "field", "not", "any", "all"}
 	pairKeys  = []string{"match", "within", "max_wait", "drop_partner", "direction"}
 )
 
@@ -180,7 +180,7 @@ func (s scope) match(n *yaml.Node, key string) Matcher {
 	keysOK := s.d.Reported() == before
 	if len(m) == 0 {
 		if keysOK {
-			s.Errorf(yamlstrict.Deref(n), "%s: needs at least one of contains, regex, not, any or all", key)
+			s.Errorf(yamlstrict.Deref(n), "%s: needs at least one of contains, regex, field, not, any or all", key)
 		}
 		return nil
 	}
@@ -197,6 +197,9 @@ func (s scope) match(n *yaml.Node, key string) Matcher {
 	}
 	if e, has := m["contains"]; has {
 		keep(s.contains(e.Val))
+	}
+	if e, has := m["field"]; has {
+		keep(s.field(e.Val))
 	}
 	if e, has := m["not"]; has {
 		if inner := s.match(e.Val, "not"); inner != nil {

@@ -113,7 +113,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad count", "tests:\n  - name: a\n    input: x\n    expect: {suppressed: {werkzeug-ws-close: many}}\n",
 			[]string{`t.yaml:4:46: test "a": suppressed: werkzeug-ws-close: expected a count of events (0 or more), got "many"`}},
 		{"rule errors keep their position", "rules:\n  - name: x\n    match: {}\ntests:\n  - {name: a, input: x, expect: {}}\n",
-			[]string{`t.yaml:3:12: rule "x": match: needs at least one of contains, regex, not, any or all`}},
+			[]string{`t.yaml:3:12: rule "x": match: needs at least one of contains, regex, field, not, any or all`}},
 		{"syntax", "tests: [\n", []string{"t.yaml:2:1: YAML syntax error: did not find expected node content"}},
 		// Merge keys stay unsupported: at the top level they would hide
 		// configuration keys from the inline configuration.
