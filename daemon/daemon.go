@@ -73,6 +73,9 @@ type pipe struct {
 	prevR   []filters.RuleStats
 	summary *summarizer
 	names   []string // rule names, indexed like the processor's stats
+	// Per resolved record format, indexed like filters.Stats.
+	parseErrors [filters.NumFormats]counter
+	sources     [filters.NumFormats]gauge
 	scratch []byte
 }
 
@@ -167,6 +170,18 @@ func (d *Daemon) newPipe(in rules.Input) (*pipe, error) {
 		metrics: d.opts.Metrics.Input(in.Name),
 	}
 	p.bindRules(d.opts.Metrics)
+	for i := range filters.NumFormats {
+		p.parseErrors[i] = p.metrics.ParseErrors(filters.FormatName(i))
+		p.sources[i] = p.metrics.Sources(filters.FormatName(i))
+	}
+	log := d.log.With("input", in.Name)
+	p.proc.OnFormat(func(path, format string, detected bool) {
+		if detected {
+			log.Info("record format detected", "path", path, "format", format)
+		} else {
+			log.Debug("record format configured", "path", path, "format", format)
+		}
+	})
 	if d.opts.Config.Summary.Every > 0 {
 		label := ""
 		if len(d.opts.Config.Inputs) > 1 {
@@ -504,6 +519,10 @@ func (p *pipe) observe() {
 	add(m.LinesForwarded, st.LinesForwarded, &p.prev.LinesForwarded)
 	add(m.Truncated, st.Truncated, &p.prev.Truncated)
 	m.HeldLines.Set(float64(p.proc.Held()))
+	for i := range filters.NumFormats {
+		add(p.parseErrors[i], st.ParseErrors[i], &p.prev.ParseErrors[i])
+		p.sources[i].Set(float64(st.Sources[i]))
+	}
 	for i := range st.Rules {
 		cur, prev, h := &st.Rules[i], &p.prevR[i], &p.rules[i]
 		add(h.input.EventsSuppressed, cur.EventsSuppressed, &prev.EventsSuppressed)
@@ -517,7 +536,10 @@ func (p *pipe) observe() {
 	}
 }
 
-type counter interface{ Add(float64) }
+type (
+	counter interface{ Add(float64) }
+	gauge   interface{ Set(float64) }
+)
 
 func add(c counter, cur uint64, prev *uint64) {
 	if cur > *prev {

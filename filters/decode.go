@@ -301,9 +301,10 @@ func (d *recordDecoder) inner(raw, app []byte, records int, endOffset int64, pla
 			emit(l)
 			return
 		}
-		if d.format == fmtJSON {
-			d.stats.ParseErrors[fmtJSON]++
-		}
+	}
+	if d.format == fmtJSON && len(c) > 0 {
+		// Not a record of a JSON source: matched as a text line, counted.
+		d.stats.ParseErrors[fmtJSON]++
 	}
 	s := 0
 	if d.suffix != nil && !isIndented(c) {

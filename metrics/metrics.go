@@ -31,6 +31,8 @@ type Metrics struct {
 	events         *prometheus.CounterVec
 	linesForwarded *prometheus.CounterVec
 	truncated      *prometheus.CounterVec
+	parseErrors    *prometheus.CounterVec
+	sources        *prometheus.GaugeVec
 
 	eventsSuppressed *prometheus.CounterVec
 	linesSuppressed  *prometheus.CounterVec
@@ -77,6 +79,11 @@ func New(reg prometheus.Registerer, bi BuildInfo) (*Metrics, error) {
 		truncated: inputVec("multiline_truncated_total",
 			"Events or lines of the input cut because they exceeded multiline max_lines or max_bytes."),
 
+		parseErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "input_parse_errors_total",
+			Help: "Lines of the input that were not a valid record of their source's format (forwarded unchanged and matched as text)."}, []string{"input", "format"}),
+		sources: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "input_sources",
+			Help: "Sources (files or stdin) of the input currently read in each record format, as chosen by format: auto or set in the config."}, []string{"input", "format"}),
+
 		eventsSuppressed: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "events_suppressed_total",
 			Help: "Events of the input dropped because they matched the rule (dropped pair partners are not counted here)."}, []string{"input", "rule"}),
 		linesSuppressed: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "lines_suppressed_total",
@@ -113,6 +120,7 @@ func New(reg prometheus.Registerer, bi BuildInfo) (*Metrics, error) {
 	own := []prometheus.Collector{
 		build,
 		m.inputLines, m.inputBytes, m.inputFiles, m.inputLag, m.heldLines, m.events, m.linesForwarded, m.truncated,
+		m.parseErrors, m.sources,
 		m.eventsSuppressed, m.linesSuppressed,
 		m.sampled, m.unpaired, m.lastMatch, m.expired,
 		m.outputEvents, m.outputErrors,
@@ -150,6 +158,21 @@ type InputMetrics struct {
 	Files          prometheus.Gauge   // logsift_input_files
 	LagBytes       prometheus.Gauge   // logsift_input_lag_bytes
 	HeldLines      prometheus.Gauge   // logsift_input_held_lines
+
+	parseErrors *prometheus.CounterVec
+	sources     *prometheus.GaugeVec
+	name        string
+}
+
+// ParseErrors returns logsift_input_parse_errors_total for the input's
+// records of format. Format names come from the configuration schema.
+func (im *InputMetrics) ParseErrors(format string) prometheus.Counter {
+	return im.parseErrors.WithLabelValues(im.name, format)
+}
+
+// Sources returns logsift_input_sources for the input's sources of format.
+func (im *InputMetrics) Sources(format string) prometheus.Gauge {
+	return im.sources.WithLabelValues(im.name, format)
 }
 
 // Input returns the series of input name, creating them if needed. Handles
@@ -165,6 +188,9 @@ func (m *Metrics) Input(name string) *InputMetrics {
 		Files:          m.inputFiles.WithLabelValues(name),
 		LagBytes:       m.inputLag.WithLabelValues(name),
 		HeldLines:      m.heldLines.WithLabelValues(name),
+		parseErrors:    m.parseErrors,
+		sources:        m.sources,
+		name:           name,
 	}
 }
 
@@ -251,6 +277,7 @@ func (m *Metrics) SetConfig(inputs, rules, outputs []string) {
 		for _, v := range []*prometheus.MetricVec{
 			m.inputLines.MetricVec, m.inputBytes.MetricVec, m.inputFiles.MetricVec, m.inputLag.MetricVec, m.heldLines.MetricVec,
 			m.events.MetricVec, m.linesForwarded.MetricVec, m.truncated.MetricVec,
+			m.parseErrors.MetricVec, m.sources.MetricVec,
 			m.eventsSuppressed.MetricVec, m.linesSuppressed.MetricVec,
 		} {
 			v.DeletePartialMatch(l)
