@@ -58,6 +58,7 @@ type held struct {
 	unpaired bool   // found no partner
 	mask     uint64 // candidate: the paired rules whose pair.match it satisfies
 	claimed  bool
+	glued    bool // a candidate that may carry content of another record
 }
 
 // engine applies the rules to one source's events and releases them in
@@ -83,6 +84,7 @@ type engine struct {
 	// partner after them. A rule whose partner can only come after its
 	// event needs its pair.match tested only while one of its events waits.
 	waitingFor [64]int
+	heads      headStats // the usual start of a partner, to spot glued ones
 }
 
 // Decision describes how one event was settled, for tools that explain
@@ -124,6 +126,9 @@ func (e *engine) add(s span) {
 	e.ev = rules.Event{}
 	switch {
 	case h.rule < 0:
+		if h.mask != 0 {
+			h.glued = e.carriesOther(&s)
+		}
 		if h.mask != 0 && e.claimForWaiting(&h) {
 			break
 		}
@@ -290,7 +295,7 @@ func (e *engine) pair(m, partner *held) {
 	partner.partner = true
 	e.settle(m)
 	if e.suppress(m) {
-		if e.rules[m.rule].Pair.DropPartner {
+		if e.rules[m.rule].Pair.DropPartner && !partner.glued {
 			partner.verdict = event.Suppressed
 			e.stats.Rules[m.rule].LinesSuppressed += uint64(partner.lines)
 		} else {

@@ -1,0 +1,178 @@
+package filters
+
+import "bytes"
+
+// Writers that share a stream without a lock (a thread's traceback printed
+// while the logging handler writes an access line) glue the end of one
+// record to the start of another on one physical line. A pair partner is
+// meant to be one whole record, so an event that may carry content of any
+// other record is never dropped as a partner: it still completes the pair,
+// but it is forwarded.
+
+// headShapeLen is how many shape symbols of a line's start are compared.
+const headShapeLen = 8
+
+type headShape [headShapeLen]byte
+
+// headStats learns the shape of the partners' first bytes in one source:
+// the records a pair rule claims come from one formatter, so they start
+// alike (a timestamp, a client address), and a partner that starts
+// otherwise has something glued in front of its record.
+type headStats struct {
+	shapes [4]headShape
+	counts [4]int
+	born   [4]uint64 // when each slot's shape was first seen; ties go to the oldest
+	seen   uint64
+}
+
+// carriesOther reports whether a pair partner candidate may hold content
+// of another record, and learns its head shape when it does not.
+func (e *engine) carriesOther(s *span) bool {
+	if s.json != nil {
+		// A JSON record was serialised whole by its logger.
+		return false
+	}
+	v := trimEOL(s.view)
+	if bytes.IndexByte(v, '\n') >= 0 {
+		// A partner record is one app line (which a container runtime
+		// may have split into partial records): further lines belong to
+		// something else, such as a traceback the record was glued into.
+		return true
+	}
+	if len(v) == 0 {
+		return false
+	}
+	switch v[0] {
+	case ' ', '\t', '^', '~', '|', '+':
+		// Indentation or traceback decoration: the tail of a traceback
+		// line runs into the record.
+		return true
+	}
+	if leadRecurs(v) {
+		return true
+	}
+	return e.heads.odd(v)
+}
+
+// odd reports whether line v starts otherwise than the source's partners
+// usually do (the most frequent shape, the first seen on a tie). A line
+// that has the usual start further on is a record glued to a fragment and
+// teaches nothing; any other shape is counted, so a second legitimate
+// shape (IPv6 clients beside IPv4 ones) is forwarded while it is the rarer
+// one, and a glued first partner is outvoted by the clean ones after it.
+// Either way nothing is lost.
+func (hs *headStats) odd(v []byte) bool {
+	h := shapeOf(v)
+	hs.seen++
+	best, slot := -1, -1
+	for i := range hs.shapes {
+		if hs.counts[i] == 0 {
+			continue
+		}
+		if best < 0 || hs.counts[i] > hs.counts[best] || hs.counts[i] == hs.counts[best] && hs.born[i] < hs.born[best] {
+			best = i
+		}
+		if hs.shapes[i] == h {
+			slot = i
+		}
+	}
+	odd := best >= 0 && hs.shapes[best] != h
+	if odd && containsShape(v, hs.shapes[best]) {
+		return true
+	}
+	if slot < 0 {
+		// Replace the rarest shape: a handful of slots is enough to find
+		// the usual start of one formatter's records.
+		slot = 0
+		for i := range hs.counts {
+			if hs.counts[i] < hs.counts[slot] {
+				slot = i
+			}
+		}
+		hs.shapes[slot], hs.counts[slot], hs.born[slot] = h, 0, hs.seen
+	}
+	hs.counts[slot]++
+	return odd
+}
+
+// containsShape reports whether a line has shape h starting at a class
+// boundary after its first byte.
+func containsShape(v []byte, h headShape) bool {
+	for i := 1; i < len(v); i++ {
+		c := class(v[i])
+		if (c == '9' || c == 'a') && class(v[i-1]) == c {
+			continue
+		}
+		if shapeOf(v[i:]) == h {
+			return true
+		}
+	}
+	return false
+}
+
+// shapeOf maps a line's start to symbols: runs of digits become '9', runs
+// of letters 'a', other bytes stay, so records of one formatter share a
+// shape whatever their numbers and words.
+func shapeOf(v []byte) headShape {
+	var h headShape
+	n := 0
+	var last byte
+	for i := 0; i < len(v) && n < headShapeLen; i++ {
+		c := class(v[i])
+		if (c == '9' || c == 'a') && c == last {
+			continue
+		}
+		h[n] = c
+		n++
+		last = c
+	}
+	return h
+}
+
+func class(c byte) byte {
+	switch {
+	case isDigit(c):
+		return '9'
+	case isUpper(c) || isLower(c):
+		return 'a'
+	}
+	return c
+}
+
+// leadRecurs reports whether the line's first token (a timestamp, an
+// address) appears again, shape for shape, further on: two record starts
+// on one line.
+func leadRecurs(v []byte) bool {
+	end := 0
+	for end < len(v) && end < 40 && v[end] != ' ' {
+		end++
+	}
+	tok := v[:end]
+	if len(tok) < 7 || !hasDigit(tok) {
+		return false
+	}
+	for i := 1; i+len(tok) <= len(v); i++ {
+		if sameShape(v[i:i+len(tok)], tok) && (i+len(tok) == len(v) || class(v[i+len(tok)]) != '9') {
+			return true
+		}
+	}
+	return false
+}
+
+func hasDigit(b []byte) bool {
+	for _, c := range b {
+		if isDigit(c) {
+			return true
+		}
+	}
+	return false
+}
+
+func sameShape(a, b []byte) bool {
+	for i := range a {
+		if class(a[i]) != class(b[i]) {
+			return false
+		}
+	}
+	return true
+}
