@@ -33,6 +33,7 @@ const (
 	pyTraceback                // inside frames, waiting for the exception line
 	pyGroup                    // inside an exception group (all lines indented)
 	pyException                // exception line seen: the traceback is complete
+	pyNote                     // a note (add_note) after the exception line
 	pyBlank                    // exception line plus one blank line
 	pyChain                    // "During handling of the above exception ..." seen
 	pyCustom                   // custom preset: an event started by `start`
@@ -61,7 +62,15 @@ type assembler struct {
 	lastInput time.Time
 	// view is the held event's message view, built line by line.
 	view []byte
+	// headed counts the records in a row that began with a record head
+	// (a timestamp, a level): in such a source, a free-text line after an
+	// exception line is a note of that exception, not a record.
+	headed int
 }
+
+// headedForNotes is how many records in a row must have begun with a head
+// before free-text lines after an exception line are taken as its notes.
+const headedForNotes = 16
 
 func newAssembler(ml rules.Multiline, a *arena, emit func(span)) *assembler {
 	as := &assembler{
@@ -177,15 +186,28 @@ func (a *assembler) pushCustom(l *logicalLine, now time.Time) {
 func (a *assembler) pushPython(l *logicalLine, now time.Time) {
 	c := l.content
 	if a.held {
-		if next, ok := continues(a.state, c); ok {
+		if next, ok := continues(a.state, c, a.headed >= headedForNotes); ok {
 			a.extend(l, now, next)
 			return
 		}
 		// l does not belong to the held event: that event is complete.
 		a.flush()
 	}
+	if len(c) > 0 {
+		if isRecordHead(c) {
+			a.headed++
+		} else {
+			a.headed = 0
+		}
+	}
 	if next, ok := tracebackStart(c); ok {
 		a.begin(l, now, next)
+		return
+	}
+	if isFrameLine(c) {
+		// A traceback without its "Traceback" line: what the interpreter
+		// prints for a SyntaxError in the main script.
+		a.begin(l, now, pyTraceback)
 		return
 	}
 	if isHeader(c) {
@@ -197,7 +219,7 @@ func (a *assembler) pushPython(l *logicalLine, now time.Time) {
 
 // continues reports whether a line with content c extends an event held in
 // state st, and the state after it.
-func continues(st pyState, c []byte) (pyState, bool) {
+func continues(st pyState, c []byte, notes bool) (pyState, bool) {
 	switch st {
 	case pyHeader:
 		return tracebackStart(c)
@@ -208,16 +230,21 @@ func continues(st pyState, c []byte) (pyState, bool) {
 		case isExceptionLine(c):
 			return pyException, true
 		}
-	case pyGroup:
-		if isIndented(c) {
-			return pyGroup, true
-		}
-	case pyException:
+	case pyException, pyNote:
 		switch {
 		case len(c) == 0:
 			return pyBlank, true
 		case isChainMarker(c):
 			return pyChain, true
+		case notes && isNote(c):
+			return pyNote, true
+		}
+	case pyGroup:
+		switch {
+		case isIndented(c):
+			return pyGroup, true
+		case len(c) == 0:
+			return pyBlank, true
 		}
 	case pyBlank:
 		if isChainMarker(c) {
@@ -238,6 +265,8 @@ var (
 	chainDuring        = []byte("During handling of the above exception, another exception occurred:")
 	chainCause         = []byte("The above exception was the direct cause of the following exception:")
 	accessMarker       = []byte(" HTTP/")
+	framePrefix        = []byte(`  File "`)
+	frameLine          = []byte(`", line `)
 )
 
 // tracebackStart reports whether c opens a traceback, and which state
@@ -250,6 +279,43 @@ func tracebackStart(c []byte) (pyState, bool) {
 		return pyGroup, true
 	}
 	return pyNone, false
+}
+
+// isFrameLine reports whether c is a traceback's frame line:
+// `  File "path", line N` and what may follow.
+func isFrameLine(c []byte) bool {
+	return bytes.HasPrefix(c, framePrefix) && bytes.Contains(c, frameLine)
+}
+
+// isNote reports whether c, after an exception line, is a note added with
+// add_note() rather than the next record. Notes are free text, so only
+// lines that cannot start a record count: a record starts with a
+// timestamp, an address, a bracket, a JSON object, a level name or a
+// traceback header, and only in a source whose records have all begun
+// with such a head lately (a formatter with asctime or levelname). A line
+// taken wrongly only extends the event, so the
+// event no longer matches rules anchored at its exception line and is
+// forwarded whole: nothing is lost.
+func isNote(c []byte) bool {
+	if len(c) == 0 || isIndented(c) || isRecordHead(c) || isHeader(c) || isChainMarker(c) || bytes.Contains(c, accessMarker) {
+		return false
+	}
+	_, ok := tracebackStart(c)
+	return !ok
+}
+
+// isRecordHead reports whether c starts the way formatted log records do:
+// a timestamp or address, a bracket, a JSON object, a level name.
+func isRecordHead(c []byte) bool {
+	switch ch := c[0]; {
+	case isDigit(ch), ch == '[', ch == '{', ch == '<':
+		return true
+	}
+	i := 0
+	for i < len(c) && isLetter(c[i]) {
+		i++
+	}
+	return isLogLevel(c[:i])
 }
 
 func isIndented(c []byte) bool { return len(c) > 0 && (c[0] == ' ' || c[0] == '\t') }

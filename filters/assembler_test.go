@@ -110,7 +110,7 @@ func TestAssemblePython(t *testing.T) {
 			},
 		},
 		{
-			name: "a traceback is complete at its exception line: later frames are not part of it",
+			name: "a traceback is complete at its exception line: later frames are a headerless traceback of their own",
 			lines: []string{
 				"Exception in thread Thread-29 (_thread):", "Traceback (most recent call last):", `  File "threading.py"`,
 				`127.0.0.1 - - [x] "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1" 500 -`,
@@ -121,7 +121,7 @@ func TestAssemblePython(t *testing.T) {
 				`Exception in thread Thread-29 (_thread):|Traceback (most recent call last):|  File "threading.py"`,
 				`127.0.0.1 - - [x] "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1" 500 -`,
 				`Error on request:|Traceback (most recent call last):|  File "serving.py"|AssertionError: write() before start_response`,
-				`  File "ws.py", line 248, in _handle_events`, "    self.sock.send(out_data)", "OSError: [Errno 9] Bad file descriptor",
+				`  File "ws.py", line 248, in _handle_events|    self.sock.send(out_data)|OSError: [Errno 9] Bad file descriptor`,
 			},
 		},
 		{
