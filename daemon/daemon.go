@@ -76,7 +76,7 @@ type pipe struct {
 	// Per resolved record format, indexed like filters.Stats.
 	parseErrors [filters.NumFormats]counter
 	sources     [filters.NumFormats]gauge
-	scratch []byte
+	scratch     []byte
 }
 
 type ruleHandles struct {

@@ -41,10 +41,10 @@ type Config struct {
 
 // Input is one source of lines: files matched by globs, or stdin.
 type Input struct {
-	Name      string   // metric label
-	Paths     []string // globs; exactly ["-"] for stdin
-	Exclude   []string // globs of paths to skip
-	StartAt   string   // "end" or "beginning", for files without a saved position
+	Name    string   // metric label
+	Paths   []string // globs; exactly ["-"] for stdin
+	Exclude []string // globs of paths to skip
+	StartAt string   // "end" or "beginning", for files without a saved position
 	// Format is how records are framed: record.Auto (decided per source
 	// from its first record), record.Text, record.JSON,
 	// record.DockerJSON or record.CRI.
