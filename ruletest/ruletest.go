@@ -4,7 +4,7 @@
 //
 // A test file names its rules either with `config:` (a configuration file,
 // relative to the test file) or inline, with the configuration keys
-// `rules`, `use`, `disable` and `inputs` (the first input's prefix and
+// `rules`, `use`, `disable` and `inputs` (the first input's format, prefix and
 // multiline settings apply; its paths are ignored). With neither, the
 // default packs apply. `tests:` lists the cases:
 //

@@ -30,6 +30,7 @@ var goldenRuns = []struct {
 	{"coverage", []string{"testdata/coverage.yaml"}, true},
 	{"invalid", []string{"testdata/invalid.yaml"}, false},
 	{"unknown-rule", []string{"testdata/unknown-rule.yaml"}, false},
+	{"formats", []string{"testdata/format-json.yaml", "testdata/format-docker-json.yaml", "testdata/format-cri.yaml"}, true},
 	{"several", []string{"testdata/pass.yaml", "testdata/coverage.yaml", "testdata/missing.yaml"}, false},
 }
 

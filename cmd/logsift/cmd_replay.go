@@ -6,19 +6,23 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"sync/atomic"
 
+	"github.com/logsift/logsift/record"
 	"github.com/logsift/logsift/replay"
 	"github.com/logsift/logsift/rules"
 )
 
-const replaySynopsis = `logsift replay [-config FILE] [-show suppressed|forwarded|none] [-json] [-samples N] LOG...
+const replaySynopsis = `logsift replay [-config FILE] [-format auto|text|json|docker-json|cri] [-show suppressed|forwarded|none] [-json] [-samples N] LOG...
 
 Runs log files (plain or gzip-compressed) through the rules offline and
 reports per-rule counts (suppressed events, lines, bytes), the share of
 lines and bytes suppressed, and up to -samples suppressed events per rule.
-Each file is its own source; the first input of -config supplies the prefix
-and multiline settings. Without -config: the default packs.
+Each file is its own source; the first input of -config supplies the
+record format, prefix, suffix and multiline settings, and -format overrides
+its format. Without -config: the default packs, format auto.
 
 With -show suppressed or forwarded, those events are written to stdout,
 byte for byte, and the report goes to stderr. On a terminal, stderr shows
@@ -40,6 +44,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	showFlag := fs.String("show", "none", "events to print to stdout while replaying: suppressed, forwarded or none")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	samples := fs.Int("samples", replay.DefaultSamples, "sample events to keep per rule")
+	format := fs.String("format", "", "record format of the logs: "+strings.Join(record.Formats(), ", ")+" (default: the input's format, auto)")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -65,6 +70,14 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 	}
+	in := cfg.Inputs[0]
+	if *format != "" {
+		if !slices.Contains(record.Formats(), *format) {
+			fmt.Fprintf(stderr, "logsift replay: -format %q: want one of %s\n", *format, strings.Join(record.Formats(), ", "))
+			return exitUsage
+		}
+		in.Format = *format
+	}
 	var total int64
 	for _, path := range fs.Args() {
 		st, err := os.Stat(path)
@@ -84,7 +97,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	report, err := replay.Run(ctx, fs.Args(), replay.Options{
-		Input:   cfg.Inputs[0],
+		Input:   in,
 		Rules:   cfg.Rules,
 		Samples: *samples,
 		Show:    show,

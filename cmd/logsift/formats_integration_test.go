@@ -122,3 +122,47 @@ metrics: {listen: %q}
 		t.Errorf("docker json-file lines: got %d bytes, want the %d bytes of the expected output", len(gotDocker), len(dockerWant))
 	}
 }
+
+// TestReplayFormat replays the container captures with -format: the
+// runtime's framing is decoded when it is named (or detected), and left
+// alone as text when text is asked for.
+func TestReplayFormat(t *testing.T) {
+	for _, tc := range []struct {
+		file, format string
+		removes      bool
+	}{
+		{"i_py313_extras.docker-json", "docker-json", true},
+		{"i_py313_extras.docker-json", "auto", true},
+		{"i_py313_extras.docker-json", "text", false},
+		{"i_py313_extras.cri", "cri", true},
+		{"i_py313_extras.cri", "text", false},
+		{"j_py313_json", "json", true},
+		{"j_py313_json", "text", false},
+	} {
+		t.Run(tc.file+"/"+tc.format, func(t *testing.T) {
+			log := filepath.Join(corpusDir, tc.file+".log")
+			input, err := os.ReadFile(log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := logsift(t, "", nil, "replay", "-format", tc.format, "-show", "forwarded", log)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			want := input
+			if tc.removes {
+				if want, err = os.ReadFile(filepath.Join(corpusDir, tc.file+".expected.log")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !bytes.Equal(r.stdout, want) {
+				t.Errorf("forwarded %d bytes, want %d (the %s)", len(r.stdout), len(want),
+					map[bool]string{true: "expected output", false: "input unchanged"}[tc.removes])
+			}
+		})
+	}
+	r := logsift(t, "", nil, "replay", "-format", "xml", filepath.Join(corpusDir, "j_py313_json.log"))
+	if r.code != 2 || !bytes.Contains(r.stderr, []byte(`-format "xml"`)) {
+		t.Errorf("bad -format: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
