@@ -73,6 +73,9 @@ type Config struct {
 	// FalseShare is the fraction of events that are false-500 blocks.
 	// Zero means DefaultFalseShare; a negative value generates none.
 	FalseShare float64
+	// Format is the record format of the log and of the expected output,
+	// one of Formats(); empty means FormatText.
+	Format string
 }
 
 // Stats describes a generated log. Events are counted as logsift's python
@@ -97,6 +100,7 @@ func Generate(cfg Config, log, expected io.Writer) (Stats, error) {
 		return Stats{}, err
 	}
 	g.run()
+	g.endEvent()
 	if g.err == nil {
 		g.err = g.log.Flush()
 		if g.err != nil {
@@ -290,6 +294,11 @@ type gen struct {
 	lookalikeAt int // slot of a scheduled look-alike, -1 if none
 	quietUntil  int // no false events before this slot
 
+	frame framer
+	// appLines counts the lines the app wrote, whatever their framing, so
+	// every format of one seed carries the same events.
+	appLines int
+
 	line []byte // scratch for one line
 	path []byte // scratch for a request path
 
@@ -313,6 +322,12 @@ func newGen(cfg Config, log, expected io.Writer) (*gen, error) {
 	case share > MaxFalseShare:
 		return nil, fmt.Errorf("false share %g is above the maximum %g", share, MaxFalseShare)
 	}
+	if cfg.Format == "" {
+		cfg.Format = FormatText
+	}
+	if !validFormat(cfg.Format) {
+		return nil, fmt.Errorf("unknown format %q (want one of %v)", cfg.Format, Formats())
+	}
 	s, err := newSpec(cfg.Style)
 	if err != nil {
 		return nil, err
@@ -326,6 +341,7 @@ func newGen(cfg Config, log, expected io.Writer) (*gen, error) {
 		log:         bufio.NewWriterSize(log, 1<<20),
 		exp:         bufio.NewWriterSize(expected, 1<<20),
 		lookalikeAt: -1,
+		frame:       framer{format: cfg.Format},
 		pid:         1000 + rng.IntN(60000),
 		port:        5000,
 		clientPort:  32768 + rng.IntN(20000),
@@ -349,7 +365,7 @@ func newGen(cfg Config, log, expected io.Writer) (*gen, error) {
 
 func (g *gen) run() {
 	g.banner()
-	for g.stats.Lines < g.cfg.Lines && g.err == nil {
+	for g.appLines < g.cfg.Lines && g.err == nil {
 		g.slot++
 		g.clk.advance(time.Duration(g.rng.IntN(8_000_000)))
 		g.flushDue()
@@ -797,13 +813,46 @@ func (g *gen) gunicornInfo(pid int, msg string) {
 // emit writes one event (whole lines) to the log, and to the expected
 // output if keep.
 func (g *gen) emit(b []byte, keep bool) {
+	g.endEvent()
 	g.stats.Events++
 	g.emitMore(b, keep)
+}
+
+// endEvent writes the JSON record of the event gathered so far.
+func (g *gen) endEvent() {
+	f := &g.frame
+	if f.format != FormatJSON || len(f.pending) == 0 || g.err != nil {
+		return
+	}
+	rec := f.jsonRecord(f.pending, g.clk.ns)
+	f.pending = f.pending[:0]
+	g.stats.Lines++
+	if _, err := g.log.Write(rec); err != nil {
+		g.err = fmt.Errorf("write log: %w", err)
+		return
+	}
+	if !f.keep {
+		g.stats.SuppressedLines++
+		return
+	}
+	if _, err := g.exp.Write(rec); err != nil {
+		g.err = fmt.Errorf("write expected output: %w", err)
+	}
 }
 
 // emitMore writes lines that continue the previous event.
 func (g *gen) emitMore(b []byte, keep bool) {
 	if g.err != nil {
+		return
+	}
+	g.appLines += bytes.Count(b, newline)
+	switch g.frame.format {
+	case FormatJSON:
+		g.frame.pending = append(g.frame.pending, b...)
+		g.frame.keep = keep
+		return
+	case FormatDockerJSON, FormatCRI:
+		g.emitFramed(b, keep)
 		return
 	}
 	n := bytes.Count(b, newline)
@@ -817,6 +866,23 @@ func (g *gen) emitMore(b []byte, keep bool) {
 		return
 	}
 	if _, err := g.exp.Write(b); err != nil {
+		g.err = fmt.Errorf("write expected output: %w", err)
+	}
+}
+
+// emitFramed writes lines wrapped in container runtime records.
+func (g *gen) emitFramed(b []byte, keep bool) {
+	n := bytes.Count(b, newline)
+	if err := g.frame.write(g.log, b, g.clk.ns); err != nil {
+		g.err = fmt.Errorf("write log: %w", err)
+		return
+	}
+	g.stats.Lines += n
+	if !keep {
+		g.stats.SuppressedLines += n
+		return
+	}
+	if err := g.frame.write(g.exp, b, g.clk.ns); err != nil {
 		g.err = fmt.Errorf("write expected output: %w", err)
 	}
 }

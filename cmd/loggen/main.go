@@ -40,6 +40,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var cfg loggen.Config
 	fs.IntVar(&cfg.Lines, "lines", 1_000_000, "approximate number of log lines (stops at the next event boundary)")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "pseudo-random seed; the same flags always produce the same bytes")
+	fs.StringVar(&cfg.Format, "format", loggen.FormatText, "record format: "+strings.Join(loggen.Formats(), ", "))
 	fs.StringVar(&cfg.Style, "style", loggen.StyleWerkzeug, "server style: "+strings.Join(loggen.Styles(), ", "))
 	fs.Float64Var(&cfg.FalseShare, "false-share", loggen.DefaultFalseShare, "share of events that are false-500 blocks (negative: none)")
 	out := fs.String("out", "", "log file to write (required)")
