@@ -10,6 +10,9 @@
 #   cat                   cat IN > OUT
 #   logsift stdin         logsift < IN > OUT
 #   logsift run -once     logsift run -once -config CFG   (file input -> file output)
+#   logsift stdin (F)     logsift < IN.F > OUT, for each record format F in
+#                         FORMATS: the same log as a JSON logger or a
+#                         container runtime writes it (loggen -format F)
 #
 # Every logsift output is compared with the generator's expected output; a
 # mismatch prints the first differing lines and fails the run.
@@ -18,6 +21,7 @@
 #   BENCH_SIZES  sizes to run, with k/m suffixes (default "1m 10m")
 #   RUNS         runs per command; the median is reported (default 3)
 #   SEED, STYLE  generator seed (default 1) and server style (default werkzeug)
+#   FORMATS      record formats measured besides text (default "json docker-json cri")
 #   LOGSIFT      binary to measure instead of building bin/logsift; results
 #                are then printed but not written to BENCHMARKS.md
 #   BENCH_WRITE  0 prints the table without updating BENCHMARKS.md
@@ -30,6 +34,7 @@ BENCH_SIZES=${BENCH_SIZES:-1m 10m}
 RUNS=${RUNS:-3}
 SEED=${SEED:-1}
 STYLE=${STYLE:-werkzeug}
+FORMATS=${FORMATS-json docker-json cri}
 BENCH_WRITE=${BENCH_WRITE:-1}
 GO=${GO:-go}
 DIR=.bench
@@ -77,19 +82,23 @@ lines_of() {
 
 # prepare SIZE generates .bench/SIZE.log and .bench/SIZE.expected.log unless
 # the cached pair was made by the same generator with the same parameters.
+# prepare SIZE FORMAT does the same for another record format, as
+# .bench/SIZE.FORMAT.log.
 prepare() {
-	local size=$1 lines
+	local size=$1 format=${2:-text} lines
 	lines=$(lines_of "$size")
-	local log=$DIR/$size.log exp=$DIR/$size.expected.log stamp=$DIR/$size.stamp
+	local name=$size
+	[[ $format == text ]] || name=$size.$format
+	local log=$DIR/$name.log exp=$DIR/$name.expected.log stamp=$DIR/$name.stamp
 	local want
-	want="lines=$lines seed=$SEED style=$STYLE loggen=$(sha256sum bin/loggen | cut -c1-16)"
+	want="lines=$lines seed=$SEED style=$STYLE format=$format loggen=$(sha256sum bin/loggen | cut -c1-16)"
 	if [[ -f $log && -f $exp && -f $stamp ]] && [[ $(head -n1 "$stamp") == "$want" ]]; then
 		return
 	fi
-	echo "generating $log ($lines lines, seed $SEED, style $STYLE)"
+	echo "generating $log ($lines lines, seed $SEED, style $STYLE, format $format)"
 	rm -f "$log" "$exp" "$stamp"
 	local stats
-	stats=$(bin/loggen -lines "$lines" -seed "$SEED" -style "$STYLE" -out "$log" -expected "$exp")
+	stats=$(bin/loggen -lines "$lines" -seed "$SEED" -style "$STYLE" -format "$format" -out "$log" -expected "$exp")
 	echo "  $stats"
 	printf '%s\n%s\n' "$want" "$stats" >"$stamp"
 }
@@ -136,7 +145,7 @@ results=() # "size|command|wall|cpu|rss_kib" per measured command
 measure() {
 	local size=$1 label=$2 check=$3 stdin=$4 out=$5
 	shift 5
-	local exp=$DIR/$size.expected.log tf=$DIR/time.txt errf=$DIR/stderr.txt
+	local exp=${EXPECTED:-$DIR/$size.expected.log} tf=$DIR/time.txt errf=$DIR/stderr.txt
 	local walls=() cpus=() rsss=()
 	local r rc t0 t1
 	for ((r = 1; r <= RUNS; r++)); do
@@ -174,6 +183,9 @@ measure() {
 
 for size in $BENCH_SIZES; do
 	prepare "$size"
+	for format in $FORMATS; do
+		prepare "$size" "$format"
+	done
 done
 
 for size in $BENCH_SIZES; do
@@ -200,29 +212,44 @@ EOF
 	measure "$size" cat 0 "$in" "$DIR/$size.cat.out" cat
 	measure "$size" "logsift stdin" 1 "$in" "$DIR/$size.logsift-stdin.out" "$logsift"
 	measure "$size" "logsift run -once" 1 "" "$DIR/$size.logsift-file.out" "$logsift" run -once -config "$cfg"
+	for format in $FORMATS; do
+		fin=$DIR/$size.$format.log
+		wc -l <"$fin" >/dev/null
+		EXPECTED=$DIR/$size.$format.expected.log measure "$size" "logsift stdin ($format)" 1 "$fin" "$DIR/$size.$format.logsift-stdin.out" "$logsift"
+	done
 done
 
 # The table: lines/s and MB/s from the median wall time; "vs grep" is the
-# command's lines/s over grep's on the same input.
+# command's lines/s over grep's on the same input, "vs text" a record
+# format's lines/s over logsift stdin's on the text form of the same log.
+# lines/s always counts the app's lines, so every format of a size has the
+# same numerator.
 table=$DIR/table.md
 {
-	echo "| input | command | wall s | CPU s (user+sys) | peak RSS MiB | lines/s | MB/s | vs grep |"
-	echo "|---|---|---:|---:|---:|---:|---:|---:|"
-	declare -A grep_wall
+	echo "| input | command | wall s | CPU s (user+sys) | peak RSS MiB | lines/s | MB/s | vs grep | vs text |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+	declare -A grep_wall text_wall
 	for row in "${results[@]}"; do
 		IFS='|' read -r size label wall _ <<<"$row"
-		if [[ $label == grep ]]; then
-			grep_wall[$size]=$wall
-		fi
+		case $label in
+		grep) grep_wall[$size]=$wall ;;
+		"logsift stdin") text_wall[$size]=$wall ;;
+		esac
 	done
 	for row in "${results[@]}"; do
 		IFS='|' read -r size label wall cpu rss <<<"$row"
 		lines=$(stat_of "$size" lines)
-		bytes=$(stat -c %s "$DIR/$size.log")
+		log=$DIR/$size.log vs_text=
+		if [[ $label =~ \(([a-z-]+)\)$ ]]; then
+			log=$DIR/$size.${BASH_REMATCH[1]}.log
+			vs_text=${text_wall[$size]}
+		fi
+		bytes=$(stat -c %s "$log")
 		awk -v size="$size" -v label="$label" -v wall="$wall" -v cpu="$cpu" -v rss="$rss" \
-			-v lines="$lines" -v bytes="$bytes" -v gw="${grep_wall[$size]}" 'BEGIN {
-			printf "| %s (%.0f MB) | %s | %.3f | %.2f | %.0f | %.2f M | %.0f | %.2f× |\n",
-				size, bytes / 1e6, label, wall, cpu, rss / 1024, lines / wall / 1e6, bytes / 1e6 / wall, gw / wall
+			-v lines="$lines" -v bytes="$bytes" -v gw="${grep_wall[$size]}" -v tw="$vs_text" 'BEGIN {
+			vt = tw == "" ? "" : sprintf("%.2f×", tw / wall)
+			printf "| %s (%.0f MB) | %s | %.3f | %.2f | %.0f | %.2f M | %.0f | %.2f× | %s |\n",
+				size, bytes / 1e6, label, wall, cpu, rss / 1024, lines / wall / 1e6, bytes / 1e6 / wall, gw / wall, vt
 		}'
 	done
 } >"$table"

@@ -85,6 +85,8 @@ type engine struct {
 	// event needs its pair.match tested only while one of its events waits.
 	waitingFor [64]int
 	heads      headStats // the usual start of a partner, to spot glued ones
+	// readsFields: some rule tests JSON fields (see classify).
+	readsFields bool
 }
 
 // Decision describes how one event was settled, for tools that explain
@@ -105,6 +107,7 @@ type TraceFunc func(Decision)
 func newEngine(rs []*rules.Rule, a *arena, st *Stats) *engine {
 	e := &engine{rules: rs, arena: a, stats: st}
 	for i, r := range rs {
+		e.readsFields = e.readsFields || rules.ReadsFields(r.Match)
 		if r.Pair != nil && len(e.paired) < 64 {
 			e.paired = append(e.paired, i)
 		}
@@ -179,9 +182,12 @@ func (e *engine) add(s span) {
 // text, and multi-line events repeat byte for byte (the same traceback on
 // every WebSocket close), so their answers are remembered.
 func (e *engine) classify(ev *rules.Event, lines int) (rule int, mask uint64) {
-	// A JSON record's fields may decide a match, so only the text of
-	// non-JSON events is a sound memo key.
-	if lines < 2 || len(ev.Text) > maxMemoBytes || ev.JSON != nil {
+	// When a rule reads JSON fields, the text of a JSON record is no sound
+	// memo key: two records with one view may differ in their fields.
+	// A JSON record is one line however long its view; a long view is a
+	// traceback worth remembering.
+	small := lines < 2 && (ev.JSON == nil || len(ev.Text) < minJSONMemoBytes)
+	if small || len(ev.Text) > maxMemoBytes || ev.JSON != nil && e.readsFields {
 		rule = e.firstMatch(ev)
 	} else {
 		m := e.memo.lookup(ev.Text)
@@ -409,6 +415,9 @@ func (e *engine) holding() int {
 const (
 	memoSlots    = 64
 	maxMemoBytes = 8 << 10
+	// minJSONMemoBytes is the view length from which a JSON record's
+	// classification is remembered.
+	minJSONMemoBytes = 256
 )
 
 // decisionMemo is a small direct-mapped cache from an event's exact text to

@@ -1,6 +1,9 @@
 package record
 
-import "encoding/binary"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // maxDepth bounds the nesting of arrays and objects. The scanner recurses
 // once per level, and a hostile line of a million '[' must not be able to
@@ -42,42 +45,69 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 // that callers can use the raw bytes directly when it does not.
 func scanString(b []byte, i int) (end int, esc bool, ok bool) {
 	i++
+	// The closing quote is the first '"' not escaped: find quotes and
+	// backslashes with bytes.IndexByte, which is vectorised, and test the
+	// plain runs between them for control bytes eight at a time.
+	quote := -1 // position of the next '"' at or after i, once known
 	for i < len(b) {
-		// Most string bytes are plain: skip them eight at a time, since the
-		// scan of the log text dominates the cost of a record.
-		for i+8 <= len(b) && !hasSpecial(binary.LittleEndian.Uint64(b[i:])) {
-			i += 8
-		}
-		if i >= len(b) {
-			break
-		}
-		c := b[i]
-		switch {
-		case c == '"':
-			return i + 1, esc, true
-		case c == '\\':
-			esc = true
-			if i+1 >= len(b) {
+		if quote < i {
+			q := bytes.IndexByte(b[i:], '"')
+			if q < 0 {
 				return 0, false, false
 			}
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+5 >= len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
-					return 0, false, false
-				}
-				i += 6
-			default:
-				return 0, false, false
-			}
-		case c < 0x20:
+			quote = i + q
+		}
+		run := b[i:quote]
+		bs := bytes.IndexByte(run, '\\')
+		if bs >= 0 {
+			run = run[:bs]
+		}
+		if hasControl(run) {
 			return 0, false, false
+		}
+		if bs < 0 {
+			return quote + 1, esc, true
+		}
+		i += bs
+		esc = true
+		if i+1 >= len(b) {
+			return 0, false, false
+		}
+		switch b[i+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i += 2
+		case 'u':
+			if i+5 >= len(b) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+				return 0, false, false
+			}
+			i += 6
 		default:
-			i++
+			return 0, false, false
 		}
 	}
 	return 0, false, false
+}
+
+// hasControl reports whether b holds a byte below 0x20, which JSON allows
+// in a string only escaped.
+func hasControl(b []byte) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		if (x-ones*0x20)&^x&highs != 0 {
+			return true
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 // hasSpecial reports whether any of the eight bytes in x ends a run of

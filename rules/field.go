@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"regexp"
+	"slices"
 
 	"gopkg.in/yaml.v3"
 
@@ -131,4 +132,21 @@ func (s scope) field(n *yaml.Node) (Matcher, bool) {
 func has(m map[string]yamlstrict.Entry, key string) bool {
 	_, ok := m[key]
 	return ok
+}
+
+// ReadsFields reports whether m tests a JSON record's fields anywhere. A
+// matcher that does not depends only on the event's message view, so its
+// answer for one view holds for every event with that view.
+func ReadsFields(m Matcher) bool {
+	switch m := m.(type) {
+	case fieldMatcher:
+		return true
+	case notMatcher:
+		return ReadsFields(m.m)
+	case anyMatcher:
+		return slices.ContainsFunc(m, ReadsFields)
+	case allMatcher:
+		return slices.ContainsFunc(m, ReadsFields)
+	}
+	return false
 }
