@@ -20,6 +20,7 @@ import (
 	"github.com/logsift/logsift/metrics"
 	"github.com/logsift/logsift/outputs"
 	"github.com/logsift/logsift/positions"
+	"github.com/logsift/logsift/record"
 	"github.com/logsift/logsift/rules"
 )
 
@@ -176,9 +177,13 @@ func (d *Daemon) newPipe(in rules.Input) (*pipe, error) {
 	}
 	log := d.log.With("input", in.Name)
 	p.proc.OnFormat(func(path, format string, detected bool) {
-		if detected {
+		switch {
+		case detected && path == "-" && format == record.Text:
+			// A pipeline stage on plain text stays quiet on stderr.
+			log.Debug("record format detected", "path", path, "format", format)
+		case detected:
 			log.Info("record format detected", "path", path, "format", format)
-		} else {
+		default:
 			log.Debug("record format configured", "path", path, "format", format)
 		}
 	})

@@ -1,5 +1,7 @@
 package record
 
+import "bytes"
+
 // dockerRecord is what a scan of a json-file record found.
 type dockerRecord struct {
 	log    member
@@ -11,6 +13,9 @@ type dockerRecord struct {
 // and "time" members. A repeated key counts by its last occurrence, as with
 // encoding/json, so that both agree on which value a record carries.
 func scanDocker(line []byte) (dockerRecord, bool) {
+	if r, ok := scanDockerCanonical(line); ok {
+		return r, true
+	}
 	var r dockerRecord
 	o, ok := wholeObject(line)
 	if !ok {
@@ -43,6 +48,56 @@ func scanDocker(line []byte) (dockerRecord, bool) {
 	if !o.atEnd() || !hasLog || !r.log.isString() {
 		return dockerRecord{}, false
 	}
+	return r, true
+}
+
+// scanDockerCanonical reads the layout the json-file driver itself writes,
+// {"log":"...","stream":"stdout|stderr","time":"..."} with no spaces, in
+// one pass over the line. Anything else (other key order, whitespace,
+// attrs, escapes in the time) is left to the general scan, which agrees
+// with this one on every line both accept.
+func scanDockerCanonical(line []byte) (dockerRecord, bool) {
+	const (
+		head   = `{"log":`
+		stream = `,"stream":"`
+		tm     = `","time":"`
+	)
+	var r dockerRecord
+	if !bytes.HasPrefix(line, []byte(head)) {
+		return r, false
+	}
+	start := len(head)
+	if len(line) <= start || line[start] != '"' {
+		return r, false
+	}
+	end, esc, ok := scanString(line, start)
+	if !ok {
+		return r, false
+	}
+	r.log = member{val: line[start:end], valEsc: esc}
+	rest := line[end:]
+	if !bytes.HasPrefix(rest, []byte(stream)) || len(rest) < len(stream)+6 {
+		return r, false
+	}
+	rest = rest[len(stream):]
+	name := rest[:6]
+	if string(name) != "stderr" && string(name) != "stdout" {
+		return r, false
+	}
+	rest = rest[6:]
+	if !bytes.HasPrefix(rest, []byte(tm)) {
+		return r, false
+	}
+	rest = rest[len(tm):]
+	q := bytes.IndexByte(rest, '"')
+	if q < 0 || bytes.IndexByte(rest[:q], '\\') >= 0 || hasControl(rest[:q]) {
+		return r, false
+	}
+	rest = rest[q+1:]
+	if len(rest) == 0 || rest[0] != '}' || len(trimSpace(rest[1:])) != 0 {
+		return r, false
+	}
+	r.stream, r.time = name, true
 	return r, true
 }
 
