@@ -45,6 +45,17 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 // that callers can use the raw bytes directly when it does not.
 func scanString(b []byte, i int) (end int, esc bool, ok bool) {
 	i++
+	// Keys and most values are short: a plain loop finds their end before
+	// a vectorised search would have set up.
+	for n := min(len(b), i+shortString); i < n; i++ {
+		c := b[i]
+		if c == '"' {
+			return i + 1, false, true
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+	}
 	// The closing quote is the first '"' not escaped: find quotes and
 	// backslashes with bytes.IndexByte, which is vectorised, and test the
 	// plain runs between them for control bytes eight at a time.
@@ -87,6 +98,9 @@ func scanString(b []byte, i int) (end int, esc bool, ok bool) {
 	}
 	return 0, false, false
 }
+
+// shortString is how many bytes of a string are scanned one by one.
+const shortString = 16
 
 // hasControl reports whether b holds a byte below 0x20, which JSON allows
 // in a string only escaped.
