@@ -54,9 +54,10 @@ type assembler struct {
 	flushAfter time.Duration
 
 	arena *arena
-	emit  func(span)
+	emit  func(*span)
 
 	cur       span
+	one       span // a line passed on alone
 	held      bool
 	state     pyState
 	lastInput time.Time
@@ -72,7 +73,7 @@ type assembler struct {
 // before free-text lines after an exception line are taken as its notes.
 const headedForNotes = 16
 
-func newAssembler(ml rules.Multiline, a *arena, emit func(span)) *assembler {
+func newAssembler(ml rules.Multiline, a *arena, emit func(*span)) *assembler {
 	as := &assembler{
 		preset:     ml.Preset,
 		start:      ml.Start,
@@ -134,13 +135,16 @@ func (a *assembler) flush() {
 		a.held = false
 		a.state = pyNone
 		a.cur.view = a.view
-		a.emit(a.cur)
+		a.emit(&a.cur)
 		a.cur.view = nil
 	}
 }
 
 func (a *assembler) single(l *logicalLine, now time.Time) {
-	a.emit(span{raw: l.raw, view: l.view, json: l.json, lines: l.records, endOffset: l.endOffset, truncated: l.truncated, at: now})
+	// The span is handed on by pointer: it is large, and a plain line goes
+	// through here on its own.
+	a.one = span{raw: l.raw, view: l.view, json: l.json, lines: l.records, endOffset: l.endOffset, truncated: l.truncated, at: now}
+	a.emit(&a.one)
 }
 
 // begin starts holding a new event with l.

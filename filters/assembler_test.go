@@ -15,8 +15,8 @@ func assemble(t *testing.T, ml rules.Multiline, p prefixer, lines []string) []st
 	t.Helper()
 	var a arena
 	var got []string
-	asm := newLineAssembler(ml, p, &a, func(s span) {
-		got = append(got, strings.ReplaceAll(strings.TrimSuffix(string(spanBytes(&a, s)), "\n"), "\n", "|"))
+	asm := newLineAssembler(ml, p, &a, func(s *span) {
+		got = append(got, strings.ReplaceAll(strings.TrimSuffix(string(spanBytes(&a, *s)), "\n"), "\n", "|"))
 	})
 	now := time.Unix(0, 0)
 	var off int64
@@ -216,7 +216,7 @@ func TestAssemblePrefixes(t *testing.T) {
 func TestAssembleFlushAfterQuiet(t *testing.T) {
 	var a arena
 	var got int
-	asm := newLineAssembler(python(), nil, &a, func(span) { got++ })
+	asm := newLineAssembler(python(), nil, &a, func(*span) { got++ })
 	t0 := time.Unix(100, 0)
 	asm.push([]byte("Error on request:\n"), 18, t0)
 	asm.tick(t0.Add(249 * time.Millisecond))
@@ -233,8 +233,8 @@ func TestAssembleSplitLine(t *testing.T) {
 	var a arena
 	var events []string
 	var truncated []bool
-	asm := newLineAssembler(python(), nil, &a, func(s span) {
-		events = append(events, string(spanBytes(&a, s)))
+	asm := newLineAssembler(python(), nil, &a, func(s *span) {
+		events = append(events, string(spanBytes(&a, *s)))
 		truncated = append(truncated, s.truncated)
 	})
 	now := time.Unix(0, 0)
@@ -271,7 +271,7 @@ type lineAssembler struct {
 	fn  func(*logicalLine)
 }
 
-func newLineAssembler(ml rules.Multiline, p prefixer, a *arena, emit func(span)) *lineAssembler {
+func newLineAssembler(ml rules.Multiline, p prefixer, a *arena, emit func(*span)) *lineAssembler {
 	in := rules.Input{Format: "auto", Suffix: rules.Suffix{Kind: "none"}, Multiline: ml}
 	la := &lineAssembler{asm: newAssembler(ml, a, emit)}
 	la.dec = newRecordDecoder(in, p, &Stats{}, nil)

@@ -103,7 +103,7 @@ func mustRegexMatcher(b *testing.B, re string) rules.Matcher {
 // BenchmarkAssemblePlainLine measures assembly of lines that stand alone.
 func BenchmarkAssemblePlainLine(b *testing.B) {
 	var a arena
-	asm := newLineAssembler(python(), nil, &a, func(s span) { a.release(s.end) })
+	asm := newLineAssembler(python(), nil, &a, func(s *span) { a.release(s.end) })
 	line := []byte(`127.0.0.1 - - [25/Nov/2026 21:44:27] "GET /items/34 HTTP/1.1" 200 -` + "\n")
 	now := time.Unix(0, 0)
 	b.ReportAllocs()
@@ -115,7 +115,7 @@ func BenchmarkAssemblePlainLine(b *testing.B) {
 // BenchmarkAssembleTraceback measures assembly of a whole false-500 block.
 func BenchmarkAssembleTraceback(b *testing.B) {
 	var a arena
-	asm := newLineAssembler(python(), nil, &a, func(s span) { a.release(s.end) })
+	asm := newLineAssembler(python(), nil, &a, func(s *span) { a.release(s.end) })
 	lines := bytes.SplitAfter([]byte(wzBlock), []byte("\n"))
 	now := time.Unix(0, 0)
 	b.ReportAllocs()

@@ -282,7 +282,8 @@ func (d *recordDecoder) emitRaw(line []byte, endOffset int64, truncated bool, em
 // its line ending, so a clean line's view can alias raw.
 func (d *recordDecoder) inner(raw, app []byte, records int, endOffset int64, plain bool, emit func(*logicalLine)) {
 	l := &d.line
-	*l = logicalLine{raw: raw, records: records, endOffset: endOffset}
+	l.raw, l.records, l.endOffset = raw, records, endOffset
+	l.json, l.truncated, l.standalone = nil, false, false
 	c := app
 	n := 0
 	if d.prefix != nil {

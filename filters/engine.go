@@ -116,21 +116,27 @@ func newEngine(rs []*rules.Rule, a *arena, st *Stats) *engine {
 }
 
 // add takes one assembled event.
-func (e *engine) add(s span) {
+func (e *engine) add(s *span) {
 	e.stats.Events++
 	if s.truncated {
 		e.stats.Truncated++
 	}
-	h := held{span: s, seq: e.seq, rule: -1}
-	e.seq++
-
 	e.ev = rules.Event{Text: s.view, JSON: s.json}
-	h.rule, h.mask = e.classify(&e.ev, s.lines)
+	rule, mask := e.classify(&e.ev, s.lines)
 	e.ev = rules.Event{}
+	if rule < 0 && mask == 0 && s.raw != nil && e.head == len(e.q) {
+		// The common case, a line no rule cares about with nothing held
+		// ahead of it: out it goes without becoming a queue entry.
+		e.seq++
+		e.emitPlain(s)
+		return
+	}
+	h := held{span: *s, seq: e.seq, rule: rule, mask: mask}
+	e.seq++
 	switch {
 	case h.rule < 0:
 		if h.mask != 0 {
-			h.glued = e.carriesOther(&s)
+			h.glued = e.carriesOther(s)
 		}
 		if h.mask != 0 && e.claimForWaiting(&h) {
 			break
@@ -383,6 +389,18 @@ func (e *engine) release(now time.Time, final bool) {
 		e.q = e.q[:n]
 		e.head = 0
 	}
+}
+
+// emitPlain passes on an event that matched nothing and was never held.
+func (e *engine) emitPlain(s *span) {
+	if e.out != nil {
+		e.out.Add(s.raw, event.Forwarded)
+	}
+	if e.trace != nil {
+		e.trace(Decision{Raw: s.raw, Lines: s.lines, Verdict: event.Forwarded})
+	}
+	e.stats.LinesForwarded += uint64(s.lines)
+	e.lastOff, e.hasOff = s.endOffset, true
 }
 
 // emit passes a settled event to the output batch and the trace.

@@ -129,19 +129,29 @@ func shapeOf(v []byte) headShape {
 	return h
 }
 
-func class(c byte) byte {
-	switch {
-	case isDigit(c):
-		return '9'
-	case isUpper(c) || isLower(c):
-		return 'a'
+func class(c byte) byte { return byteClass[c] }
+
+// byteClass maps digits to '9', letters to 'a' and every other byte to
+// itself.
+var byteClass = func() (t [256]byte) {
+	for i := range t {
+		c := byte(i)
+		switch {
+		case isDigit(c):
+			t[i] = '9'
+		case isUpper(c) || isLower(c):
+			t[i] = 'a'
+		default:
+			t[i] = c
+		}
 	}
-	return c
-}
+	return t
+}()
 
 // leadRecurs reports whether the line's first token (a timestamp, an
 // address) appears again, shape for shape, further on: two record starts
-// on one line.
+// on one line. The search jumps between occurrences of the token's first
+// punctuation byte, so a partner line costs a few comparisons.
 func leadRecurs(v []byte) bool {
 	end := 0
 	for end < len(v) && end < 40 && v[end] != ' ' {
@@ -151,8 +161,28 @@ func leadRecurs(v []byte) bool {
 	if len(tok) < 7 || !hasDigit(tok) {
 		return false
 	}
-	for i := 1; i+len(tok) <= len(v); i++ {
-		if sameShape(v[i:i+len(tok)], tok) && (i+len(tok) == len(v) || class(v[i+len(tok)]) != '9') {
+	anchor := -1
+	for k, c := range tok {
+		if byteClass[c] != '9' && byteClass[c] != 'a' {
+			anchor = k
+			break
+		}
+	}
+	if anchor < 0 {
+		return false
+	}
+	for from := end; from < len(v); {
+		p := bytes.IndexByte(v[from:], tok[anchor])
+		if p < 0 {
+			return false
+		}
+		p += from
+		from = p + 1
+		i := p - anchor
+		if i < 1 || i+len(tok) > len(v) {
+			continue
+		}
+		if sameShape(v[i:i+len(tok)], tok) && (i+len(tok) == len(v) || byteClass[v[i+len(tok)]] != '9') {
 			return true
 		}
 	}
@@ -170,7 +200,7 @@ func hasDigit(b []byte) bool {
 
 func sameShape(a, b []byte) bool {
 	for i := range a {
-		if class(a[i]) != class(b[i]) {
+		if byteClass[a[i]] != byteClass[b[i]] {
 			return false
 		}
 	}

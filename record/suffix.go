@@ -39,10 +39,22 @@ func SuffixLen(s []byte) int {
 	case ']':
 		n = flaskLen(s)
 	}
-	if n == 0 {
+	if n == 0 && mayEndInPair(s) {
 		n = logfmtLen(s)
 	}
 	return n
+}
+
+// mayEndInPair is the cheap test that rules out a logfmt suffix on most
+// lines: the last space-separated token of one holds a '=' (or a quote,
+// which a quoted value may wrap around spaces).
+func mayEndInPair(s []byte) bool {
+	for i := len(s) - 1; i >= 0 && s[i] != ' '; i-- {
+		if s[i] == '=' || s[i] == '"' {
+			return true
+		}
+	}
+	return false
 }
 
 // spacedSuffix returns the length of the suffix whose shape starts at
