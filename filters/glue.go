@@ -99,8 +99,8 @@ func (hs *headStats) odd(v []byte) bool {
 // boundary after its first byte.
 func containsShape(v []byte, h headShape) bool {
 	for i := 1; i < len(v); i++ {
-		c := class(v[i])
-		if (c == '9' || c == 'a') && class(v[i-1]) == c {
+		c := byteClass[v[i]]
+		if (c == '9' || c == 'a') && byteClass[v[i-1]] == c {
 			continue
 		}
 		if shapeOf(v[i:]) == h {
@@ -118,7 +118,7 @@ func shapeOf(v []byte) headShape {
 	n := 0
 	var last byte
 	for i := 0; i < len(v) && n < headShapeLen; i++ {
-		c := class(v[i])
+		c := byteClass[v[i]]
 		if (c == '9' || c == 'a') && c == last {
 			continue
 		}
@@ -128,8 +128,6 @@ func shapeOf(v []byte) headShape {
 	}
 	return h
 }
-
-func class(c byte) byte { return byteClass[c] }
 
 // byteClass maps digits to '9', letters to 'a' and every other byte to
 // itself.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"time"
 )
 
@@ -20,15 +19,6 @@ const (
 // Formats lists the record formats in the order they are documented.
 func Formats() []string { return []string{FormatText, FormatJSON, FormatDockerJSON, FormatCRI} }
 
-func validFormat(f string) bool {
-	for _, n := range Formats() {
-		if n == f {
-			return true
-		}
-	}
-	return false
-}
-
 // framer writes an event's text in the configured record format. For the
 // container formats each line becomes a record on its own; for JSON the
 // whole event, traceback included, becomes one record, as a JSON logger
@@ -41,8 +31,8 @@ type framer struct {
 	ts      []byte
 }
 
-// write frames text (whole lines) of the current event into w.
-func (f *framer) write(w io.Writer, text []byte, now int64) error {
+// lines wraps each line of text in a container runtime record.
+func (f *framer) lines(text []byte, now int64) []byte {
 	f.rec = f.rec[:0]
 	f.ts = time.Unix(0, now).UTC().AppendFormat(f.ts[:0], time.RFC3339Nano)
 	for len(text) > 0 {
@@ -65,8 +55,7 @@ func (f *framer) write(w io.Writer, text []byte, now int64) error {
 			f.rec = append(f.rec, line...)
 		}
 	}
-	_, err := w.Write(f.rec)
-	return err
+	return f.rec
 }
 
 // jsonRecord renders one event as a python-json-logger record.

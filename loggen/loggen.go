@@ -325,7 +325,7 @@ func newGen(cfg Config, log, expected io.Writer) (*gen, error) {
 	if cfg.Format == "" {
 		cfg.Format = FormatText
 	}
-	if !validFormat(cfg.Format) {
+	if !slices.Contains(Formats(), cfg.Format) {
 		return nil, fmt.Errorf("unknown format %q (want one of %v)", cfg.Format, Formats())
 	}
 	s, err := newSpec(cfg.Style)
@@ -826,18 +826,7 @@ func (g *gen) endEvent() {
 	}
 	rec := f.jsonRecord(f.pending, g.clk.ns)
 	f.pending = f.pending[:0]
-	g.stats.Lines++
-	if _, err := g.log.Write(rec); err != nil {
-		g.err = fmt.Errorf("write log: %w", err)
-		return
-	}
-	if !f.keep {
-		g.stats.SuppressedLines++
-		return
-	}
-	if _, err := g.exp.Write(rec); err != nil {
-		g.err = fmt.Errorf("write expected output: %w", err)
-	}
+	g.put(rec, 1, f.keep)
 }
 
 // emitMore writes lines that continue the previous event.
@@ -845,35 +834,23 @@ func (g *gen) emitMore(b []byte, keep bool) {
 	if g.err != nil {
 		return
 	}
-	g.appLines += bytes.Count(b, newline)
+	n := bytes.Count(b, newline)
+	g.appLines += n
 	switch g.frame.format {
 	case FormatJSON:
 		g.frame.pending = append(g.frame.pending, b...)
 		g.frame.keep = keep
-		return
 	case FormatDockerJSON, FormatCRI:
-		g.emitFramed(b, keep)
-		return
-	}
-	n := bytes.Count(b, newline)
-	if _, err := g.log.Write(b); err != nil {
-		g.err = fmt.Errorf("write log: %w", err)
-		return
-	}
-	g.stats.Lines += n
-	if !keep {
-		g.stats.SuppressedLines += n
-		return
-	}
-	if _, err := g.exp.Write(b); err != nil {
-		g.err = fmt.Errorf("write expected output: %w", err)
+		g.put(g.frame.lines(b, g.clk.ns), n, keep)
+	default:
+		g.put(b, n, keep)
 	}
 }
 
-// emitFramed writes lines wrapped in container runtime records.
-func (g *gen) emitFramed(b []byte, keep bool) {
-	n := bytes.Count(b, newline)
-	if err := g.frame.write(g.log, b, g.clk.ns); err != nil {
+// put writes rec, which holds n lines of the log, to the log and, when the
+// ideal filter keeps it, to the expected output.
+func (g *gen) put(rec []byte, n int, keep bool) {
+	if _, err := g.log.Write(rec); err != nil {
 		g.err = fmt.Errorf("write log: %w", err)
 		return
 	}
@@ -882,7 +859,7 @@ func (g *gen) emitFramed(b []byte, keep bool) {
 		g.stats.SuppressedLines += n
 		return
 	}
-	if err := g.frame.write(g.exp, b, g.clk.ns); err != nil {
+	if _, err := g.exp.Write(rec); err != nil {
 		g.err = fmt.Errorf("write expected output: %w", err)
 	}
 }

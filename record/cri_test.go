@@ -67,11 +67,11 @@ func TestDecodeCRI(t *testing.T) {
 // TestCRICorpus joins the records of a real CRI log, P records up to their
 // F record, and checks that this gives the application's output back.
 func TestCRICorpus(t *testing.T) {
-	want, err := os.ReadFile("testdata/i_py313_extras.log")
+	want, err := os.ReadFile(corpusDir + "/i_py313_extras.log")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open("testdata/i_py313_extras.cri.log")
+	f, err := os.Open(corpusDir + "/i_py313_extras.cri.log")
 	if err != nil {
 		t.Fatal(err)
 	}

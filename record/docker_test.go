@@ -81,11 +81,11 @@ func TestDecodeDocker(t *testing.T) {
 // TestDockerCorpus checks that decoding every record of a real json-file
 // log gives the application's output back byte for byte.
 func TestDockerCorpus(t *testing.T) {
-	want, err := os.ReadFile("testdata/i_py313_extras.log")
+	want, err := os.ReadFile(corpusDir + "/i_py313_extras.log")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open("testdata/i_py313_extras.docker-json.log")
+	f, err := os.Open(corpusDir + "/i_py313_extras.docker-json.log")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -103,7 +103,8 @@ func scanString(b []byte, i int) (end int, esc bool, ok bool) {
 const shortString = 16
 
 // hasControl reports whether b holds a byte below 0x20, which JSON allows
-// in a string only escaped.
+// in a string only escaped. Eight bytes at a time with the classic SWAR
+// test for a byte less than n.
 func hasControl(b []byte) bool {
 	const (
 		ones  = 0x0101010101010101
@@ -122,23 +123,6 @@ func hasControl(b []byte) bool {
 		}
 	}
 	return false
-}
-
-// hasSpecial reports whether any of the eight bytes in x ends a run of
-// plain string bytes: '"', '\\' or a control byte below 0x20. These are the
-// classic SWAR tests for a zero byte and for a byte less than n; they double
-// the speed of scanning long values such as tracebacks.
-func hasSpecial(x uint64) bool {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
-	q := x ^ (ones * '"')
-	s := x ^ (ones * '\\')
-	t := (q - ones) &^ q
-	t |= (s - ones) &^ s
-	t |= (x - ones*0x20) &^ x
-	return t&highs != 0
 }
 
 // scanNumber validates the number starting at b[i] against RFC 8259's

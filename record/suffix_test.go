@@ -102,7 +102,7 @@ func TestSuffixLen(t *testing.T) {
 // TestSuffixCorpus checks that every record of the extras log that carries
 // the formatter's suffix has it recognised.
 func TestSuffixCorpus(t *testing.T) {
-	f, err := os.Open("testdata/i_py313_extras.log")
+	f, err := os.Open(corpusDir + "/i_py313_extras.log")
 	if err != nil {
 		t.Fatal(err)
 	}
