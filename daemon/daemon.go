@@ -207,14 +207,18 @@ func (d *Daemon) newPipe(in rules.Input) (*pipe, error) {
 		Paths:        in.Paths,
 		Exclude:      in.Exclude,
 		StartAt:      in.StartAt,
+		Rotated:      in.Rotated,
+		RotateWait:   in.RotateWait,
 		MaxLineBytes: in.Multiline.MaxBytes,
 		Once:         d.opts.Once,
+		OnCaughtUp: func(_ string, n int64) {
+			p.metrics.CatchUpFiles.Inc()
+			p.metrics.CatchUpBytes.Add(float64(n))
+		},
+		OnLost: func(string, int64) { p.metrics.LostFiles.Inc() },
 	}
 	if store := d.opts.Positions; store != nil {
-		fc.Positions = store.Lookup
-		fc.Skipped = func(path string, id event.FileID, offset int64) {
-			store.Ack(path, id.Dev, id.Inode, offset)
-		}
+		fc.Progress = store
 	}
 	fs := inputs.NewFiles(fc, d.log.With("input", in.Name))
 	p.src = fs
@@ -394,7 +398,7 @@ func (d *Daemon) recycle(b *event.OutBatch) {
 				continue
 			}
 			if d.opts.Positions != nil {
-				d.opts.Positions.Ack(a.Path, a.File.Dev, a.File.Inode, a.Offset)
+				d.opts.Positions.Ack(a.Path, a.File.Dev, a.File.Inode, a.File.Generation, a.Offset)
 			}
 			m := d.acked[a.Input]
 			if m == nil {

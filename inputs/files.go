@@ -25,11 +25,6 @@ const (
 // DefaultRescan is how often the globs are re-evaluated when not configured.
 const DefaultRescan = time.Second
 
-// PositionLookup returns the saved offset of the open file f at path, if
-// one was saved for it. It may read f's first bytes (with ReadAt, leaving
-// its offset alone) to check that the content is still the one saved.
-type PositionLookup func(path string, f *os.File, fi os.FileInfo) (offset int64, ok bool)
-
 // FilesConfig configures a FileSource.
 type FilesConfig struct {
 	Input   string   // input name, stamped on batches
@@ -41,12 +36,24 @@ type FilesConfig struct {
 	StartAt string
 	// Rescan is the interval between glob evaluations (default 1s).
 	Rescan time.Duration
-	// Positions, if set, supplies saved offsets; it takes precedence over
-	// StartAt.
-	Positions PositionLookup
-	// Skipped, if set, is told when start_at: end skips a file's existing
-	// content, so that the skipped part can be recorded as done.
-	Skipped func(path string, id event.FileID, offset int64)
+	// Progress, if set, keeps where reading stopped; what it saved takes
+	// precedence over StartAt.
+	Progress Progress
+	// Rotated are extra patterns naming a live file's rotated files, for
+	// rotators whose names the built-in families do not cover: {name} is
+	// the live file's base name, {dir} its directory; a relative pattern is
+	// taken from that directory.
+	Rotated []string
+	// RotateWait is how long a rotated file is kept open after its last
+	// write, for writers that reopen their log late (default 5s).
+	RotateWait time.Duration
+	// OnCaughtUp, if set, is told of every rotated file read as catch-up
+	// (after a start, a stall or a double rotation) once it is finished,
+	// with the bytes read from it.
+	OnCaughtUp func(path string, bytes int64)
+	// OnLost, if set, is told when a file's unread rest was deleted before
+	// it could be read, with the offset read up to.
+	OnLost func(path string, offset int64)
 	// MaxLineBytes is the split size for long lines (default 1 MiB).
 	MaxLineBytes int
 	// OnSplit, if set, is called once for every line longer than MaxLineBytes.
@@ -89,6 +96,9 @@ func NewFiles(cfg FilesConfig, logger *slog.Logger) *FileSource {
 	if cfg.MaxLineBytes <= 0 {
 		cfg.MaxLineBytes = DefaultMaxLineBytes
 	}
+	if cfg.RotateWait <= 0 {
+		cfg.RotateWait = DefaultRotateWait
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -109,7 +119,7 @@ func (s *FileSource) validate() error {
 	if s.cfg.StartAt != StartAtEnd && s.cfg.StartAt != StartAtBeginning {
 		return fmt.Errorf("start_at %q: want %q or %q", s.cfg.StartAt, StartAtEnd, StartAtBeginning)
 	}
-	for _, p := range append(slices.Clip(s.cfg.Paths), s.cfg.Exclude...) {
+	for _, p := range append(append(slices.Clip(s.cfg.Paths), s.cfg.Exclude...), expandRotated(s.cfg.Rotated, "/x")...) {
 		if _, err := filepath.Match(p, ""); err != nil {
 			return fmt.Errorf("pattern %q: %w", p, err)
 		}
@@ -145,6 +155,17 @@ func (s *FileSource) match() []string {
 	return slices.Compact(paths)
 }
 
+// named reports whether the input's patterns name path (whether or not it
+// exists).
+func (s *FileSource) named(path string) bool {
+	for _, pat := range s.cfg.Paths {
+		if ok, _ := filepath.Match(pat, path); ok {
+			return !s.excluded(path)
+		}
+	}
+	return false
+}
+
 func (s *FileSource) excluded(path string) bool {
 	base := filepath.Base(path)
 	for _, pat := range s.cfg.Exclude {
@@ -177,13 +198,12 @@ func (s *FileSource) openFile(path string) (*os.File, os.FileInfo, error) {
 	return fd, fi, nil
 }
 
-// startOffset decides where a newly opened file is read from: a saved
-// position, else the end for files present at start with start_at end,
-// else the beginning. A position beyond the end means the file was
-// truncated since it was saved, so it starts over.
-func (s *FileSource) startOffset(path string, fd *os.File, fi os.FileInfo, initial bool) int64 {
-	if s.cfg.Positions != nil {
-		if off, ok := s.cfg.Positions(path, fd, fi); ok {
+// startOffset decides where a file read once starts: a saved position,
+// else the end for start_at end, else the beginning. A position beyond the
+// end means the file was truncated since it was saved, so it starts over.
+func (s *FileSource) startOffset(path string, fd *os.File, fi os.FileInfo) int64 {
+	if s.cfg.Progress != nil {
+		if off, ok := s.cfg.Progress.Lookup(path, fd, fi); ok {
 			if off > fi.Size() || off < 0 {
 				s.log.Warn("saved position is beyond the end of the file, reading it from the start",
 					"path", path, "offset", off, "size", fi.Size())
@@ -192,14 +212,7 @@ func (s *FileSource) startOffset(path string, fd *os.File, fi os.FileInfo, initi
 			return off
 		}
 	}
-	if initial && s.cfg.StartAt == StartAtEnd {
-		// What is skipped is done with: record it, so that a restart
-		// before the first new line neither reads it nor skips lines
-		// written in between.
-		if s.cfg.Skipped != nil && fi.Size() > 0 {
-			k := keyOf(fi)
-			s.cfg.Skipped(path, event.FileID{Dev: k.dev, Inode: k.ino}, fi.Size())
-		}
+	if s.cfg.StartAt == StartAtEnd {
 		return fi.Size()
 	}
 	return 0
@@ -224,7 +237,13 @@ func (s *FileSource) readOnce(ctx context.Context, out chan<- *event.LineBatch) 
 			continue
 		}
 		k := keyOf(fi)
-		files = append(files, opened{path: p, fd: fd, start: s.startOffset(p, fd, fi, true), id: event.FileID{Dev: k.dev, Inode: k.ino}})
+		start := s.startOffset(p, fd, fi)
+		if s.cfg.Progress != nil {
+			// What lies before start is done with, and acknowledgements
+			// of this run start from generation 0.
+			s.cfg.Progress.Begin(p, k.dev, k.ino, 0, fd, fi.Size(), start)
+		}
+		files = append(files, opened{path: p, fd: fd, start: start, id: event.FileID{Dev: k.dev, Inode: k.ino}})
 	}
 	s.markReady()
 	defer func() {

@@ -529,25 +529,18 @@ func TestFilesOpenFailureIsRetried(t *testing.T) {
 }
 
 func TestFilesPositions(t *testing.T) {
-	dir := t.TempDir()
-	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
-	writeFile(t, a, "skip\nkeep a\n")
-	writeFile(t, b, "short\n")
-	lookup := func(path string, f *os.File, fi os.FileInfo) (int64, bool) {
-		if f == nil || fi == nil || f.Name() != path {
-			t.Errorf("lookup of %s without its open file", path)
-		}
-		switch path {
-		case a:
-			return 5, true
-		case b:
-			return 100, true // beyond the end: truncated since saved
-		}
-		return 0, false
-	}
 	for _, once := range []bool{false, true} {
 		t.Run(fmt.Sprint("once=", once), func(t *testing.T) {
-			h := startFiles(t, FilesConfig{Paths: []string{filepath.Join(dir, "*.log")}, StartAt: StartAtEnd, Positions: lookup, Once: once})
+			dir := t.TempDir()
+			a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+			writeFile(t, a, "skip\nkeep a\n")
+			writeFile(t, b, "short\n")
+			store := openStore(t)
+			begin(t, store, a, 5)
+			begin(t, store, b, 0)
+			kb := statKey(t, b)
+			store.Ack(b, kb.dev, kb.ino, 0, 100) // beyond the end: truncated since saved
+			h := startFiles(t, FilesConfig{Paths: []string{filepath.Join(dir, "*.log")}, StartAt: StartAtEnd, Progress: store, Once: once})
 			got := h.c.wait(t, 2)
 			h.c.quiet(t, 2, 100*time.Millisecond)
 			slices.SortFunc(got, func(x, y rec) int { return strings.Compare(x.path, y.path) })

@@ -27,6 +27,9 @@ type Metrics struct {
 	inputBytes     *prometheus.CounterVec
 	inputFiles     *prometheus.GaugeVec
 	inputLag       *prometheus.GaugeVec
+	catchUpFiles   *prometheus.CounterVec
+	catchUpBytes   *prometheus.CounterVec
+	lostFiles      *prometheus.CounterVec
 	heldLines      *prometheus.GaugeVec
 	events         *prometheus.CounterVec
 	linesForwarded *prometheus.CounterVec
@@ -72,6 +75,12 @@ func New(reg prometheus.Registerer, bi BuildInfo) (*Metrics, error) {
 			Help: "Lines read but not yet released: in an unfinished multiline event or waiting for a pair partner. Closes the conservation input_lines_total = lines_forwarded_total + sum(lines_suppressed_total) + input_held_lines."}, []string{"input"}),
 		inputLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Name: "input_lag_bytes",
 			Help: "Bytes written to the input's files but not yet acknowledged by every output (file size minus saved position, summed over files)."}, []string{"input"}),
+		catchUpFiles: inputVec("input_catchup_files_total",
+			"Rotated files read to their end as catch-up: after a start, a stalled output, or more than one rotation between two reads."),
+		catchUpBytes: inputVec("input_catchup_bytes_total",
+			"Bytes read from files counted in input_catchup_files_total."),
+		lostFiles: inputVec("input_lost_files_total",
+			"Files whose unread rest was deleted (by their rotator) before the input could read it; each is logged at warning level with its offset."),
 		events: inputVec("events_total",
 			"Events (a line, or a header with its traceback) assembled from the input's lines."),
 		linesForwarded: inputVec("lines_forwarded_total",
@@ -119,7 +128,7 @@ func New(reg prometheus.Registerer, bi BuildInfo) (*Metrics, error) {
 
 	own := []prometheus.Collector{
 		build,
-		m.inputLines, m.inputBytes, m.inputFiles, m.inputLag, m.heldLines, m.events, m.linesForwarded, m.truncated,
+		m.inputLines, m.inputBytes, m.inputFiles, m.inputLag, m.catchUpFiles, m.catchUpBytes, m.lostFiles, m.heldLines, m.events, m.linesForwarded, m.truncated,
 		m.parseErrors, m.sources,
 		m.eventsSuppressed, m.linesSuppressed,
 		m.sampled, m.unpaired, m.lastMatch, m.expired,
@@ -158,6 +167,9 @@ type InputMetrics struct {
 	Files          prometheus.Gauge   // logsift_input_files
 	LagBytes       prometheus.Gauge   // logsift_input_lag_bytes
 	HeldLines      prometheus.Gauge   // logsift_input_held_lines
+	CatchUpFiles   prometheus.Counter // logsift_input_catchup_files_total
+	CatchUpBytes   prometheus.Counter // logsift_input_catchup_bytes_total
+	LostFiles      prometheus.Counter // logsift_input_lost_files_total
 
 	parseErrors *prometheus.CounterVec
 	sources     *prometheus.GaugeVec
@@ -188,6 +200,9 @@ func (m *Metrics) Input(name string) *InputMetrics {
 		Files:          m.inputFiles.WithLabelValues(name),
 		LagBytes:       m.inputLag.WithLabelValues(name),
 		HeldLines:      m.heldLines.WithLabelValues(name),
+		CatchUpFiles:   m.catchUpFiles.WithLabelValues(name),
+		CatchUpBytes:   m.catchUpBytes.WithLabelValues(name),
+		LostFiles:      m.lostFiles.WithLabelValues(name),
 		parseErrors:    m.parseErrors,
 		sources:        m.sources,
 		name:           name,
@@ -276,6 +291,7 @@ func (m *Metrics) SetConfig(inputs, rules, outputs []string) {
 		l := prometheus.Labels{"input": in}
 		for _, v := range []*prometheus.MetricVec{
 			m.inputLines.MetricVec, m.inputBytes.MetricVec, m.inputFiles.MetricVec, m.inputLag.MetricVec, m.heldLines.MetricVec,
+			m.catchUpFiles.MetricVec, m.catchUpBytes.MetricVec, m.lostFiles.MetricVec,
 			m.events.MetricVec, m.linesForwarded.MetricVec, m.truncated.MetricVec,
 			m.parseErrors.MetricVec, m.sources.MetricVec,
 			m.eventsSuppressed.MetricVec, m.linesSuppressed.MetricVec,
@@ -304,6 +320,9 @@ func (m *Metrics) SetConfig(inputs, rules, outputs []string) {
 		m.inputBytes.WithLabelValues(in)
 		m.inputFiles.WithLabelValues(in)
 		m.inputLag.WithLabelValues(in)
+		m.catchUpFiles.WithLabelValues(in)
+		m.catchUpBytes.WithLabelValues(in)
+		m.lostFiles.WithLabelValues(in)
 		m.heldLines.WithLabelValues(in)
 		m.events.WithLabelValues(in)
 		m.linesForwarded.WithLabelValues(in)

@@ -91,7 +91,7 @@ func (f *fixture) logFile(name string, content []byte) (string, Key) {
 func (f *fixture) ack(path string, offset int64) {
 	f.t.Helper()
 	k := statKey(f.t, path)
-	f.store.Ack(path, k.Dev, k.Inode, offset)
+	f.store.Ack(path, k.Dev, k.Inode, 0, offset)
 }
 
 // entry returns the store's entry for k.

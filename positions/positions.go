@@ -31,6 +31,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"slices"
@@ -62,8 +63,12 @@ type Entry struct {
 	// min(file size, FingerprintBytes) when it was taken.
 	FingerprintSize int64 `json:"fingerprint_size"`
 	// Offset is the end of the last event every output has written.
-	Offset  int64     `json:"offset"`
-	Updated time.Time `json:"updated"`
+	Offset int64 `json:"offset"`
+	// Generation is the input's count of restarts of reading this file
+	// (a truncation starts it again from 0): acknowledgements of an older
+	// generation are stale and ignored.
+	Generation uint64    `json:"generation,omitempty"`
+	Updated    time.Time `json:"updated"`
 }
 
 // Key returns the entry's file identity.
@@ -224,9 +229,15 @@ func (s *Store) Lookup(path string, f *os.File, fi os.FileInfo) (offset int64, f
 	return 0, true
 }
 
+// Mismatch returns why e does not describe the content r of the given
+// size (for a compressed file, its decompressed start), or "" when it does.
+func (e Entry) Mismatch(r io.ReaderAt, size int64) (string, error) {
+	return mismatch(e, r, size)
+}
+
 // mismatch returns why e does not apply to the file f of the given size,
 // or "" when it does.
-func mismatch(e Entry, f *os.File, size int64) (string, error) {
+func mismatch(e Entry, f io.ReaderAt, size int64) (string, error) {
 	switch {
 	case e.Offset > size:
 		return "the saved offset is beyond the end of the file (truncated or replaced)", nil
@@ -251,18 +262,18 @@ func mismatch(e Entry, f *os.File, size int64) (string, error) {
 }
 
 // Ack records that the file with this device and inode, now at path, has
-// been written by every output up to offset. For the same device and inode
-// the offset only moves forward: an older acknowledgement is ignored. The
-// exception is a file truncated in place (copytruncate): when the file is
-// now shorter than the saved offset, the smaller offset is taken as the
-// start of its new content.
+// been written by every output up to offset, in reading generation gen.
+// For the same generation the offset only moves forward: an older
+// acknowledgement is ignored, as is one of an older generation. A newer
+// generation than the entry's (Begin was not called for it) replaces the
+// offset.
 //
 // The fingerprint is computed on the first acknowledgement of a device and
 // inode, and again on later ones while it covers fewer than
 // FingerprintBytes. It is read from path after checking that path still
 // names the same device and inode; if it does not (the file was rotated
 // away), the entry keeps its previous fingerprint, or none.
-func (s *Store) Ack(path string, dev, inode uint64, offset int64) {
+func (s *Store) Ack(path string, dev, inode, gen uint64, offset int64) {
 	if offset < 0 {
 		return
 	}
@@ -271,7 +282,11 @@ func (s *Store) Ack(path string, dev, inode uint64, offset int64) {
 
 	s.mu.Lock()
 	e, ok := s.entries[key]
-	if ok && e.FingerprintSize >= FingerprintBytes && offset >= e.Offset {
+	if ok && gen < e.Generation {
+		s.mu.Unlock()
+		return
+	}
+	if ok && gen == e.Generation && e.FingerprintSize >= FingerprintBytes && offset >= e.Offset {
 		// The common case: no file access needed.
 		s.advanceLocked(e, path, offset, now)
 		s.mu.Unlock()
@@ -279,38 +294,99 @@ func (s *Store) Ack(path string, dev, inode uint64, offset int64) {
 	}
 	s.mu.Unlock()
 
-	// A new entry, a short fingerprint or a backward offset: look at the
+	// A new entry, a short fingerprint or a new generation: look at the
 	// file, without holding the lock.
 	fp, err := fingerprintPath(path, key)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok = s.entries[key]
-	if !ok {
-		e = &Entry{Path: path, Dev: dev, Inode: inode, Offset: offset, Updated: now}
+	switch {
+	case !ok:
+		e = &Entry{Path: path, Dev: dev, Inode: inode, Offset: offset, Generation: gen, Updated: now}
 		if err == nil {
 			e.Fingerprint, e.FingerprintSize = fp.sum, fp.n
 		}
 		s.entries[key] = e
 		s.gen++
 		return
-	}
-	if offset < e.Offset {
-		if err != nil || fp.size >= e.Offset {
-			return // a stale acknowledgement
+	case gen < e.Generation:
+		return
+	case gen > e.Generation:
+		*e = Entry{Path: path, Dev: dev, Inode: inode, Offset: offset, Generation: gen, Updated: now}
+		if err == nil {
+			e.Fingerprint, e.FingerprintSize = fp.sum, fp.n
 		}
-		s.log.Info("file was truncated, its position starts over",
-			"path", path, "old_offset", e.Offset, "offset", offset, "size", fp.size)
-		*e = Entry{Path: path, Dev: dev, Inode: inode, Offset: offset, Updated: now,
-			Fingerprint: fp.sum, FingerprintSize: fp.n}
 		s.gen++
 		return
+	case offset < e.Offset:
+		return // a stale acknowledgement
 	}
 	if err == nil && fp.n > e.FingerprintSize {
 		e.Fingerprint, e.FingerprintSize = fp.sum, fp.n
 		s.gen++
 	}
 	s.advanceLocked(e, path, offset, now)
+}
+
+// Begin records that an input starts reading the file with this device
+// and inode, as part of the stream named path, at offset in generation
+// gen: what lies before offset is done with (read and acknowledged
+// earlier, skipped by start_at, or the old content of a truncated file).
+// r gives the file's content from its start (for a compressed file, the
+// decompressed content) and size its length, for the fingerprint. Begin
+// replaces whatever was saved for the device and inode.
+func (s *Store) Begin(path string, dev, inode, gen uint64, r io.ReaderAt, size, offset int64) {
+	sum, n, err := fingerprint(r, size)
+	if err != nil {
+		sum, n = "", 0
+	}
+	key := Key{Dev: dev, Inode: inode}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.entries[key] = &Entry{Path: path, Dev: dev, Inode: inode, Offset: offset, Generation: gen,
+		Fingerprint: sum, FingerprintSize: n, Updated: s.now()}
+	s.gen++
+}
+
+// Refingerprint extends the fingerprint of the file with this device and
+// inode from r (its content from the start, of length size) while the
+// saved one covers fewer than FingerprintBytes, so that a file that was
+// short when it was begun can still be recognised after it is renamed.
+func (s *Store) Refingerprint(dev, inode uint64, r io.ReaderAt, size int64) {
+	key := Key{Dev: dev, Inode: inode}
+	s.mu.Lock()
+	e, ok := s.entries[key]
+	short := ok && e.FingerprintSize < FingerprintBytes && size > e.FingerprintSize
+	s.mu.Unlock()
+	if !short {
+		return
+	}
+	sum, n, err := fingerprint(r, size)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.entries[key]; ok && n > e.FingerprintSize {
+		e.Fingerprint, e.FingerprintSize = sum, n
+		s.gen++
+	}
+}
+
+// Saved returns the entries saved for the stream named path (a followed
+// file's live path), the most recently acknowledged first.
+func (s *Store) Saved(path string) []Entry {
+	s.mu.Lock()
+	var out []Entry
+	for _, e := range s.entries {
+		if e.Path == path {
+			out = append(out, *e)
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(out, func(a, b Entry) int { return b.Updated.Compare(a.Updated) })
+	return out
 }
 
 // advanceLocked moves e forward to offset (offset >= e.Offset).

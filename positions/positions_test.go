@@ -306,6 +306,7 @@ func TestAckOffsets(t *testing.T) {
 	content := lines("a", 400)
 	type step struct {
 		truncateTo int64 // >0: truncate the file in place before this ack
+		gen        uint64
 		offset     int64
 	}
 	tests := []struct {
@@ -318,8 +319,9 @@ func TestAckOffsets(t *testing.T) {
 		{"repeated ack", []step{{offset: 900}, {offset: 900}}, 900},
 		{"negative ignored", []step{{offset: 900}, {offset: -1}}, 900},
 		{"older ack after growth ignored", []step{{offset: 900}, {offset: 1000}, {offset: 950}}, 1000},
-		{"truncated in place starts over", []step{{offset: 900}, {truncateTo: 100, offset: 40}}, 40},
-		{"truncated then forward", []step{{offset: 900}, {truncateTo: 100, offset: 40}, {offset: 90}}, 90},
+		{"truncated in place starts over", []step{{offset: 900}, {truncateTo: 100, gen: 1, offset: 40}}, 40},
+		{"truncated then forward", []step{{offset: 900}, {truncateTo: 100, gen: 1, offset: 40}, {gen: 1, offset: 90}}, 90},
+		{"older generation ignored", []step{{offset: 900}, {truncateTo: 100, gen: 1, offset: 40}, {offset: 950}}, 40},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -331,7 +333,7 @@ func TestAckOffsets(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				f.store.Ack(path, key.Dev, key.Inode, s.offset)
+				f.store.Ack(path, key.Dev, key.Inode, s.gen, s.offset)
 			}
 			e, ok := f.entry(key)
 			if !ok || e.Offset != tt.want {
@@ -386,7 +388,7 @@ func TestAckRotatedAway(t *testing.T) {
 	}
 	f.logFile("app.log", lines("new", 100))
 
-	f.store.Ack(path, oldKey.Dev, oldKey.Inode, 4)
+	f.store.Ack(path, oldKey.Dev, oldKey.Inode, 0, 4)
 	e, ok := f.entry(oldKey)
 	if !ok || e.Offset != 4 {
 		t.Fatalf("ack not recorded: %+v", e)
@@ -421,7 +423,7 @@ func TestConcurrentAck(t *testing.T) {
 			defer wg.Done()
 			for i := range acks {
 				fl := files[(w+i)%len(files)]
-				f.store.Ack(fl.path, fl.key.Dev, fl.key.Inode, offset(fl, w, i))
+				f.store.Ack(fl.path, fl.key.Dev, fl.key.Inode, 0, offset(fl, w, i))
 			}
 		}()
 	}

@@ -129,7 +129,7 @@ func TestSaveFailureLeavesNoTemporaryFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := statKey(t, logPath)
-	s.Ack(logPath, k.Dev, k.Inode, 5)
+	s.Ack(logPath, k.Dev, k.Inode, 0, 5)
 	err = s.Save()
 	if err == nil {
 		t.Fatal("Save over a directory succeeded")

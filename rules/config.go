@@ -45,6 +45,13 @@ type Input struct {
 	Paths   []string // globs; exactly ["-"] for stdin
 	Exclude []string // globs of paths to skip
 	StartAt string   // "end" or "beginning", for files without a saved position
+	// Rotated are extra globs naming a followed file's rotated files,
+	// beyond the built-in names ({name} is the file's base name, {dir} its
+	// directory; relative to that directory).
+	Rotated []string
+	// RotateWait is how long a rotated file is kept open after its last
+	// write, for writers that reopen their log late.
+	RotateWait time.Duration
 	// Format is how records are framed: record.Auto (decided per source
 	// from its first record), record.Text, record.JSON,
 	// record.DockerJSON or record.CRI.
@@ -117,7 +124,7 @@ const (
 
 var (
 	topKeys       = []string{"inputs", "use", "disable", "rules", "outputs", "summary", "positions", "metrics"}
-	inputKeys     = []string{"name", "paths", "exclude", "start_at", "format", "prefix", "suffix", "multiline"}
+	inputKeys     = []string{"name", "paths", "exclude", "start_at", "rotated", "rotate_wait", "format", "prefix", "suffix", "multiline"}
 	multilineKeys = []string{"preset", "start", "continue", "max_lines", "max_bytes", "flush_after"}
 	outputKeys    = []string{"type", "path", "events", "name"}
 	prefixKinds   = []string{"auto", "none", "docker-compose", "journald-short", "kubernetes-cri"}
@@ -440,6 +447,20 @@ func (d *decoder) input(n *yaml.Node, index int) (in Input, derived, ok bool) {
 	}
 	if e, has := m["start_at"]; has {
 		in.StartAt, _ = s.enum(e.Val, "start_at", "end", "beginning")
+	}
+	if e, has := m["rotated"]; has {
+		items, _ := s.StrList(e.Val, "rotated")
+		for _, it := range items {
+			probe := strings.ReplaceAll(strings.ReplaceAll(it.Value, "{name}", "x"), "{dir}", "x")
+			if _, err := filepath.Match(probe, ""); err != nil || it.Value == "" {
+				s.Errorf(it, "rotated: invalid glob %q", it.Value)
+				continue
+			}
+			in.Rotated = append(in.Rotated, it.Value)
+		}
+	}
+	if e, has := m["rotate_wait"]; has {
+		in.RotateWait, _ = s.duration(e.Val, "rotate_wait", true)
 	}
 	if e, has := m["format"]; has {
 		in.Format, _ = s.enum(e.Val, "format", record.Formats()...)

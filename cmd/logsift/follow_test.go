@@ -9,12 +9,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/logsift/logsift/internal/testutil"
 )
 
 // daemonProc is a logsift daemon started by a test.
 type daemonProc struct {
 	cmd    *exec.Cmd
-	stderr *bytes.Buffer
+	stderr *testutil.SyncBuffer
 	done   chan error
 }
 
@@ -27,12 +29,12 @@ func startDaemon(t *testing.T, config string, extra ...string) *daemonProc {
 // the test if it is still running.
 func startCmd(t *testing.T, cmd *exec.Cmd) *daemonProc {
 	t.Helper()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &testutil.SyncBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	d := &daemonProc{cmd: cmd, stderr: &stderr, done: make(chan error, 1)}
+	d := &daemonProc{cmd: cmd, stderr: stderr, done: make(chan error, 1)}
 	go func() { d.done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {

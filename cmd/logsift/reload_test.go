@@ -53,14 +53,20 @@ metrics: {listen: ""}
 	appendFile(t, extra, "extra line one\nextra line two\n")
 	d.cmd.Process.Signal(syscall.SIGHUP)
 	<-writing
-	waitFor(t, "the new output", 20*time.Second, fileContains(outB, []byte("/items/5999 ")))
+	// The old pipeline may have read every line written so far before it
+	// stopped; lines written after the reload are the new output's.
+	waitFor(t, "the reload", 20*time.Second, func() bool {
+		return strings.Contains(d.stderr.String(), "reloaded with a new pipeline")
+	})
+	appendFile(t, app, numberedLines(6000, 6050))
+	waitFor(t, "the new output", 20*time.Second, fileContains(outB, []byte("/items/6049 ")))
 	waitFor(t, "the new input", 20*time.Second, fileContains(outA, []byte("extra line two\n")))
-	waitFor(t, "the rest", 20*time.Second, fileContains(outA, []byte("/items/5999 ")))
+	waitFor(t, "the rest", 20*time.Second, fileContains(outA, []byte("/items/6049 ")))
 
 	// An invalid file keeps the new pipeline running.
 	writeConfig(t, dir, second+"bogus_key: 1\n")
 	d.cmd.Process.Signal(syscall.SIGHUP)
-	appendFile(t, app, numberedLines(6000, 6100))
+	appendFile(t, app, numberedLines(6050, 6100))
 	waitFor(t, "lines after the invalid reload", 20*time.Second, fileContains(outB, []byte("/items/6099 ")))
 	d.stop(t)
 

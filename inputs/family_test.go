@@ -1,0 +1,143 @@
+package inputs
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestParseRotated(t *testing.T) {
+	day := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC).Unix()
+	tests := []struct {
+		name  string
+		ok    bool
+		order rotationOrder
+		index int64
+		gz    bool
+	}{
+		{"app.log.1", true, byIndex, 1, false},
+		{"app.log.12", true, byIndex, 12, false},
+		{"app.log.3.gz", true, byIndex, 3, true},
+		{"app.log-20261202", true, byTimeName, day, false},
+		{"app.log-20261202.gz", true, byTimeName, day, true},
+		{"app.log-2026120213", true, byTimeName, day + 13*3600, false},
+		{"app.log-1764633600", true, byTimeName, 1764633600, false},
+		{"app.log.2026-12-02", true, byTimeName, day, false},
+		{"app.log.2026-12-02_13", true, byTimeName, day + 13*3600, false},
+		{"app.log.2026-12-02_13-05", true, byTimeName, day + 13*3600 + 5*60, false},
+		{"app.log.2026-12-02_13-05-09", true, byTimeName, day + 13*3600 + 5*60 + 9, false},
+		{"app.log-2026-12-02", true, byTimeName, day, false},
+		{"app.log", false, 0, 0, false},
+		{"app.log.", false, 0, 0, false},
+		{"app.log.bak", false, 0, 0, false},
+		{"app.log.1.xz", false, 0, 0, false},
+		{"app.log.12345", false, 0, 0, false},
+		{"app.log-12345678", false, 0, 0, false}, // eight digits that are no date
+		{"app.logx.1", false, 0, 0, false},
+		{"app.log.20261302", false, 0, 0, false}, // month 13
+		{"other.log.1", false, 0, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, ok := parseRotated("app.log", tt.name)
+			if ok != tt.ok {
+				t.Fatalf("ok = %v, want %v (%+v)", ok, tt.ok, m)
+			}
+			if ok && (m.order != tt.order || m.index != tt.index || m.gz != tt.gz) {
+				t.Errorf("got order %d index %d gz %v, want %d %d %v", m.order, m.index, m.gz, tt.order, tt.index, tt.gz)
+			}
+		})
+	}
+}
+
+func TestFamilyOf(t *testing.T) {
+	patterns := []string{"/var/log/app/*.log", "/srv/app.log*", "/x/api.log"}
+	src := NewFiles(FilesConfig{Paths: patterns, Exclude: []string{"skip.log"}}, nil)
+	tests := []struct{ path, live string }{
+		{"/var/log/app/web.log", ""},
+		{"/srv/app.log", ""},
+		{"/srv/app.log.1", "/srv/app.log"},
+		{"/srv/app.log.2.gz", "/srv/app.log"},
+		{"/srv/app.log-20261202", "/srv/app.log"},
+		{"/srv/app.log.2026-12-02_10-00-00", "/srv/app.log"},
+		{"/srv/app.logfile", ""},
+		{"/var/log/app/skip.log.1", ""}, // its live path is excluded
+	}
+	for _, tt := range tests {
+		live, ok := familyOf(tt.path, src.named)
+		if live != tt.live || ok != (tt.live != "") {
+			t.Errorf("familyOf(%s) = %q, %v; want %q", tt.path, live, ok, tt.live)
+		}
+	}
+}
+
+func TestListFamilyOrder(t *testing.T) {
+	tests := []struct {
+		name  string
+		files []string // oldest first, as the rotators made them
+	}{
+		{"numbered", []string{"app.log.10", "app.log.9", "app.log.2", "app.log.1"}},
+		{"numbered with delaycompress", []string{"app.log.4.gz", "app.log.3.gz", "app.log.2.gz", "app.log.1"}},
+		{"dateext", []string{"app.log-20261130.gz", "app.log-20261201.gz", "app.log-20261202"}},
+		{"epoch", []string{"app.log-1764547200", "app.log-1764633600"}},
+		{"timed rotating", []string{"app.log.2026-12-01_23-59-59", "app.log.2026-12-02_00-00-00", "app.log.2026-12-02_00-00-01"}},
+		{"mixed styles by mtime", []string{"app.log-20261202", "app.log.1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			live := filepath.Join(dir, "app.log")
+			base := time.Now().Add(-time.Hour)
+			// Modification times disagree with the names where the names
+			// carry the order, as compress gives the newest .gz the newest
+			// time.
+			for i, f := range tt.files {
+				p := filepath.Join(dir, f)
+				writeFile(t, p, f+"\n")
+				mt := base.Add(time.Duration(len(tt.files)-i) * time.Minute)
+				if tt.name == "mixed styles by mtime" {
+					mt = base.Add(time.Duration(i) * time.Minute)
+				}
+				if err := os.Chtimes(p, mt, mt); err != nil {
+					t.Fatal(err)
+				}
+			}
+			writeFile(t, live, "live\n")
+			writeFile(t, filepath.Join(dir, "app.log.old"), "not a member\n")
+			var got []string
+			for _, m := range listFamily(live, nil) {
+				got = append(got, filepath.Base(m.path))
+			}
+			want := append(slices.Clone(tt.files), "app.log")
+			if !slices.Equal(got, want) {
+				t.Errorf("order %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestListFamilyRotatedPatterns(t *testing.T) {
+	dir := t.TempDir()
+	live := filepath.Join(dir, "app.log")
+	old := filepath.Join(dir, "archive")
+	if err := os.Mkdir(old, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a, b := filepath.Join(old, "app.log.monday"), filepath.Join(old, "app.log.tuesday")
+	writeFile(t, a, "a\n")
+	writeFile(t, b, "b\n")
+	past := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(a, past, past); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, live, "live\n")
+	var got []string
+	for _, m := range listFamily(live, []string{"archive/{name}.*"}) {
+		got = append(got, m.path)
+	}
+	if want := []string{a, b, live}; !slices.Equal(got, want) {
+		t.Errorf("members %v, want %v", got, want)
+	}
+}
