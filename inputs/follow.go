@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -88,7 +89,6 @@ func (r *followRun) remove(st *stream) {
 	if r.streams[st.live] == st {
 		delete(r.streams, st.live)
 	}
-	r.src.files.Store(int64(len(r.streams)))
 }
 
 // scan evaluates the globs and groups what they match into families: a
@@ -127,6 +127,15 @@ func (r *followRun) scan(initial bool) []*stream {
 			st.poke()
 		}
 	}
+	// A path without wildcards is followed before it exists: the
+	// directory watch sees it created at once, rather than at the next
+	// rescan.
+	present := len(families)
+	for _, pat := range cfg.Paths {
+		if !hasMeta(pat) && !families[pat] && r.src.named(pat) {
+			families[pat] = true
+		}
+	}
 	var started []*stream
 	for live := range families {
 		if st := r.streams[live]; st != nil {
@@ -155,9 +164,11 @@ func (r *followRun) scan(initial bool) []*stream {
 		}
 	}
 	r.mu.Unlock()
-	r.src.files.Store(int64(len(r.streams)))
+	r.src.files.Store(int64(present))
 	return started
 }
+
+func hasMeta(path string) bool { return strings.ContainsAny(path, `*?[\`) }
 
 // rotatedOfAnother reports whether path is named by the rotated patterns
 // of another matched live path.

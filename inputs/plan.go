@@ -24,9 +24,10 @@ type Progress interface {
 	Refingerprint(dev, inode uint64, r io.ReaderAt, size int64)
 }
 
-// plan decides where the stream starts. Without saved progress the live
-// file is read from start_at (files appearing after the start from their
-// beginning). With it, the stream catches up: the saved file is found by
+// plan decides where the stream starts. Without saved progress, start_at
+// end starts at the live file's end; start_at beginning, and a family that
+// appears after the start, are read from the family's oldest file. With
+// saved progress, the stream catches up: the saved file is found by
 // identity (and content) under whatever name it has now — or by content
 // alone when it was copied (copytruncate) or compressed — and read from its
 // saved offset; every family member after it in rotation order is read
@@ -40,8 +41,15 @@ func (s *stream) plan() {
 		saved = p.Saved(s.live)
 	}
 	if len(saved) == 0 {
-		if n := len(ms); n > 0 && ms[n-1].live {
-			s.queue = append(s.queue, queued{m: ms[n-1], offset: s.startOffset(ms[n-1])})
+		if s.initial && s.run.src.cfg.StartAt == StartAtEnd {
+			if n := len(ms); n > 0 && ms[n-1].live {
+				s.queue = append(s.queue, queued{m: ms[n-1], offset: ms[n-1].size})
+			}
+			return
+		}
+		// From the beginning: the family's beginning, its oldest file.
+		for _, m := range ms {
+			s.queue = append(s.queue, queued{m: m})
 		}
 		return
 	}
@@ -140,11 +148,3 @@ func (s *stream) plan() {
 	}
 }
 
-// startOffset is where a live file without saved progress starts: its end
-// for files present at start with start_at end, else its beginning.
-func (s *stream) startOffset(m member) int64 {
-	if s.initial && s.run.src.cfg.StartAt == StartAtEnd {
-		return m.size
-	}
-	return 0
-}

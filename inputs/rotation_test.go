@@ -379,13 +379,11 @@ func TestRotationLateWriter(t *testing.T) {
 // TestRotationCopytruncateRunning checks that copytruncate while reading
 // neither repeats the copy nor loses what was written before the copy.
 func TestRotationCopytruncateRunning(t *testing.T) {
-	dir := t.TempDir()
-	live := filepath.Join(dir, "app.log")
-	writeFile(t, live, numbered(1, 10))
 	for _, glob := range []string{"app.log", "app.log*"} {
 		t.Run(glob, func(t *testing.T) {
+			dir := t.TempDir()
+			live := filepath.Join(dir, "app.log")
 			writeFile(t, live, numbered(1, 10))
-			os.Remove(live + ".1")
 			r := startRun(t, FilesConfig{Paths: []string{filepath.Join(dir, glob)}, StartAt: StartAtBeginning}, nil, false)
 			r.wait(10)
 			for i := range 3 {
