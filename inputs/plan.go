@@ -147,4 +147,3 @@ func (s *stream) plan() {
 		s.log.Info("catching up on files rotated while logsift was not reading", "files", len(s.queue))
 	}
 }
-

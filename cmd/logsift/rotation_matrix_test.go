@@ -53,7 +53,7 @@ var rotationLine = regexp.MustCompile(`^seq=(\d{10}) x{70}\n$`)
 
 type matrixResult struct {
 	written, onDisk, out, missing, dups, misordered, torn int
-	firstMissing                                         []int
+	firstMissing                                          []int
 }
 
 func TestRotationMatrix(t *testing.T) {
@@ -356,10 +356,10 @@ func analyse(out []byte, onDisk map[int]bool) matrixResult {
 // fifoReader reads a FIFO into memory; pause stops reading (the writer
 // blocks once the pipe buffer is full), resume reads on.
 type fifoReader struct {
-	mu     sync.Mutex
-	buf    bytes.Buffer
-	gate   chan struct{}
-	done   chan struct{}
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	gate chan struct{}
+	done chan struct{}
 }
 
 func readFIFO(t *testing.T, path string) *fifoReader {
