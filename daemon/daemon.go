@@ -57,7 +57,7 @@ type Daemon struct {
 	started chan struct{}
 
 	mu    sync.Mutex
-	acked map[string]map[string]int64 // input -> path -> acknowledged offset
+	acked map[string]map[string]event.Ack // input -> live path -> last acknowledgement
 }
 
 // pipe is one input with its processor.
@@ -113,7 +113,7 @@ func New(opts Options) (*Daemon, error) {
 		free:    make(chan *event.OutBatch, outBatches),
 		toOut:   make(chan *event.OutBatch, outBatches-2),
 		started: make(chan struct{}),
-		acked:   make(map[string]map[string]int64),
+		acked:   make(map[string]map[string]event.Ack),
 	}
 	for range outBatches {
 		d.free <- &event.OutBatch{}
@@ -402,10 +402,10 @@ func (d *Daemon) recycle(b *event.OutBatch) {
 			}
 			m := d.acked[a.Input]
 			if m == nil {
-				m = make(map[string]int64)
+				m = make(map[string]event.Ack)
 				d.acked[a.Input] = m
 			}
-			m[a.Path] = a.Offset
+			m[a.Path] = a
 		}
 		d.mu.Unlock()
 	}
@@ -426,13 +426,19 @@ func (d *Daemon) watchFiles(ctx context.Context, every time.Duration) {
 			p.metrics.Files.Set(float64(p.files.Files()))
 			var lag int64
 			d.mu.Lock()
-			for path, off := range d.acked[p.cfg.Name] {
+			for path, a := range d.acked[p.cfg.Name] {
 				fi, err := os.Stat(path)
 				if err != nil {
 					delete(d.acked[p.cfg.Name], path)
 					continue
 				}
-				if n := fi.Size() - off; n > 0 {
+				// While a rotated file is still being read, the live file
+				// is all unread: the lag is at least its size.
+				n := fi.Size()
+				if dev, ino, ok := identity(fi); !ok || (dev == a.File.Dev && ino == a.File.Inode) {
+					n -= a.Offset
+				}
+				if n > 0 {
 					lag += n
 				}
 			}

@@ -60,7 +60,7 @@ func (p *batchPool) put(b *event.LineBatch) {
 }
 
 // batcher packs lines into batches for one file (or stdin). It accepts raw
-// bytes (write) or whole lines without their newline (appendLine), splits
+// bytes (write), splits
 // lines longer than max into parts, and tracks the file offset of every
 // byte so each batch carries an exact EndOffset.
 //
@@ -190,28 +190,6 @@ func (w *batcher) write(p []byte) []byte {
 		p = p[n:]
 	}
 	return nil
-}
-
-// appendLine adds one complete line given without its newline (as the tail
-// library delivers it), splitting it like write would. When a part fills
-// the batch it stops and returns the rest of the line; the caller takes the
-// batch and calls appendLine again with the rest, so a huge line is never
-// copied whole into one batch. It returns "" once the line is complete.
-func (w *batcher) appendLine(text string) string {
-	b := w.batch()
-	for len(text) > w.max {
-		b.Data = append(b.Data, text[:w.max]...)
-		text = text[w.max:]
-		w.closePart()
-		if w.full() {
-			return text // not empty: len(text) was more than max
-		}
-	}
-	b.Data = append(b.Data, text...)
-	b.Data = append(b.Data, '\n')
-	w.closeLine()
-	w.splitting = false
-	return ""
 }
 
 // finish closes the open line, if any, as a final fragment without newline.

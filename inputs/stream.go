@@ -40,7 +40,6 @@ type stream struct {
 	log  *slog.Logger
 
 	wake    chan struct{} // one pending wake-up at most
-	stopc   chan struct{} // closed to ask the stream to finish
 	planned chan struct{} // closed once the start position is decided
 	watch   *pathWatch
 	initial bool // found by the first scan (start_at applies)
@@ -100,7 +99,6 @@ func newStream(r *followRun, live string, initial bool) *stream {
 		live:    live,
 		log:     r.src.log.With("path", live),
 		wake:    make(chan struct{}, 1),
-		stopc:   make(chan struct{}),
 		planned: make(chan struct{}),
 		initial: initial,
 		done:    map[fileKey]doneFile{},
@@ -111,14 +109,6 @@ func (s *stream) poke() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
-	}
-}
-
-func (s *stream) stop() {
-	select {
-	case <-s.stopc:
-	default:
-		close(s.stopc)
 	}
 }
 
@@ -191,9 +181,6 @@ func (s *stream) main() {
 		case <-lost:
 			s.log.Debug("change notifications for the file ended, polling it")
 			poll, lost = true, nil
-		case <-s.stopc:
-			s.finishAll()
-			return
 		case <-ctx.Done():
 			return
 		}
@@ -375,28 +362,6 @@ func (f *openFile) close() {
 	if b := f.w.b; b != nil {
 		f.w.b = nil
 		b.Release()
-	}
-}
-
-// finishAll is for a stream asked to stop (its path is no longer matched):
-// what its files hold is delivered; a rotated file's unfinished last line
-// as a fragment, the live file's is left to be read again.
-func (s *stream) finishAll() {
-	for _, l := range s.linger {
-		s.pump(l)
-		s.finish(l)
-	}
-	s.linger = nil
-	if c := s.cur; c != nil {
-		s.cur = nil
-		if _, res := s.pump(c); res == pumpCanceled {
-			return
-		}
-		if c.rotated || c.gz != nil {
-			s.finish(c)
-		} else {
-			s.flush(c)
-		}
 	}
 }
 
