@@ -49,6 +49,9 @@ type source struct {
 	eng   *engine
 	push  func(*logicalLine) // s.asm.push at the time of the current line
 	now   time.Time
+	// acked is the last acknowledgement handed out, so an idle source
+	// is not acknowledged again on every tick.
+	acked event.Ack
 }
 
 // NewProcessor returns a processor for input applying rs in order.
@@ -176,7 +179,12 @@ func (p *Processor) finish(s *source, out *event.OutBatch) {
 // ack records in out how far s's file is done.
 func (p *Processor) ack(s *source, out *event.OutBatch) {
 	if s.eng.hasOff && out != nil {
-		out.Acknowledge(event.Ack{Input: p.input.Name, Path: s.path, File: s.file, Offset: s.eng.lastOff})
+		a := event.Ack{Input: p.input.Name, Path: s.path, File: s.file, Offset: s.eng.lastOff}
+		if a == s.acked {
+			return
+		}
+		s.acked = a
+		out.Acknowledge(a)
 	}
 }
 

@@ -2,6 +2,7 @@ package inputs
 
 import (
 	"cmp"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -159,14 +160,25 @@ func escapeGlob(s string) string {
 }
 
 // listFamily finds the family of live on disk, in rotation order, the live
-// file (if it exists) last. A name that vanishes while it is listed is left
-// out; the caller looks again when it needs to.
+// file (if it exists) last. A name that vanishes while it is listed means a
+// rotator is renaming files: the listing is taken again (a few times), so
+// that a file is not missed because it moved between two names.
 func listFamily(live string, rotated []string) []member {
+	for range 4 {
+		if ms, complete := listFamilyOnce(live, rotated); complete {
+			return ms
+		}
+	}
+	ms, _ := listFamilyOnce(live, rotated)
+	return ms
+}
+
+func listFamilyOnce(live string, rotated []string) (ms []member, complete bool) {
+	complete = true
 	dir, base := filepath.Split(live)
 	if dir == "" {
 		dir = "."
 	}
-	var ms []member
 	seen := map[string]bool{}
 	add := func(path string, m member) {
 		if seen[path] {
@@ -174,6 +186,9 @@ func listFamily(live string, rotated []string) []member {
 		}
 		seen[path] = true
 		fi, err := os.Stat(path)
+		if errors.Is(err, os.ErrNotExist) {
+			complete = false
+		}
 		if err != nil || !fi.Mode().IsRegular() {
 			return
 		}
@@ -199,7 +214,7 @@ func listFamily(live string, rotated []string) []member {
 	if fi, err := os.Stat(live); err == nil && fi.Mode().IsRegular() {
 		ms = append(ms, member{path: live, key: keyOf(fi), size: fi.Size(), mtime: fi.ModTime(), live: true})
 	}
-	return ms
+	return ms, complete
 }
 
 // sortMembers puts rotated members oldest first: by the order their names

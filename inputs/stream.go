@@ -53,8 +53,14 @@ type stream struct {
 	// from which the next file in rotation order is found.
 	done map[fileKey]doneFile
 	last *doneFile
-	// copyChecked is when catchCopy last listed the family.
-	copyChecked time.Time
+	// copyChecked is when catchCopy last listed the family; copyCheckDue
+	// is set when a check was put off.
+	copyChecked  time.Time
+	copyCheckDue bool
+	// stepSize and stepMod are the live file's size and modification time
+	// at the previous step, to tell a change from a spurious wake-up.
+	stepSize int64
+	stepMod  time.Time
 
 	mu       sync.Mutex
 	orphaned bool // the live path is no longer matched by the input's globs
@@ -179,8 +185,15 @@ func (s *stream) main() {
 		case <-s.wake:
 		case <-tick:
 		case <-lost:
-			s.log.Debug("change notifications for the file ended, polling it")
-			poll, lost = true, nil
+			// Another watch of the same path was removed, and the
+			// library closed the events shared with it: watch again.
+			s.watch, lost = nil, nil
+			if w, err := watchPath(s.live, s.wake); err == nil {
+				s.watch, lost = w, w.lost
+			} else {
+				s.log.Debug("change notifications for the file ended, polling it", "err", err)
+				poll = true
+			}
 		case <-ctx.Done():
 			return
 		}
@@ -255,7 +268,9 @@ func (s *stream) step() (pending, ok bool) {
 					}
 					continue
 				}
-				if n == 0 {
+				changed := live.Size() != s.stepSize || !live.ModTime().Equal(s.stepMod)
+				s.stepSize, s.stepMod = live.Size(), live.ModTime()
+				if n == 0 && (changed || s.copyCheckDue) {
 					// A change without new data: possibly copytruncate
 					// copying and emptying the file before its new lines
 					// were read; the copy holds them.
@@ -263,6 +278,7 @@ func (s *stream) step() (pending, ok bool) {
 					if !ok {
 						return false, false
 					}
+					s.copyCheckDue = later
 					return later || len(s.linger) > 0, true
 				}
 				return len(s.linger) > 0, true
@@ -648,6 +664,13 @@ func gzipHead(path string) []byte {
 	return head[:n]
 }
 
+// memberHeadOf returns the first bytes of an open plain file.
+func memberHeadOf(fd *os.File) []byte {
+	head := make([]byte, headBytes)
+	n, _ := fd.ReadAt(head, 0)
+	return head[:n]
+}
+
 // memberHead returns a listed member's first bytes (decompressed for .gz).
 func memberHead(m member) []byte {
 	if m.gz {
@@ -763,8 +786,13 @@ func (s *stream) indexOf(ms []member, d *doneFile) int {
 	return -1
 }
 
-// pruneDone forgets finished files that are no longer in the family.
+// pruneDone forgets finished files that are no longer in the family, once
+// there are many: a listing taken while a rotator renames files can miss
+// one that is still there.
 func (s *stream) pruneDone(ms []member) {
+	if len(s.done) < 64 {
+		return
+	}
 	present := map[fileKey]bool{}
 	for _, m := range ms {
 		present[m.key] = true
@@ -785,7 +813,18 @@ func (s *stream) truncated(c *openFile) bool {
 	if !s.flush(c) {
 		return false
 	}
-	if cp := s.findCopy(c); cp != nil {
+	cp := s.findCopy(c)
+	if cp != nil && cp.gz == nil {
+		if fi, err := cp.fd.Stat(); err == nil && fi.Size() <= c.w.offset() {
+			// The copy holds nothing beyond what was read (lines written
+			// between the copy and the truncation were read from the live
+			// file, and are in neither file now).
+			s.done[cp.key] = doneFile{key: cp.key, head: memberHeadOf(cp.fd), size: fi.Size(), opened: time.Now()}
+			cp.fd.Close()
+			cp = nil
+		}
+	}
+	if cp != nil {
 		s.log.Info("file truncated after being copied, reading the rest of the copy first",
 			"copy", cp.path, "offset", c.w.offset())
 		s.run.unclaim(c.key, s, 0, nil)
@@ -800,7 +839,7 @@ func (s *stream) truncated(c *openFile) bool {
 		s.begin(c)
 		return true
 	}
-	s.log.Warn("file truncated, reading it again from the start", "offset", c.w.offset())
+	s.log.Info("file truncated, reading it again from the start", "offset", c.w.offset())
 	c.w.finish()
 	if !s.flush(c) {
 		return false
@@ -879,9 +918,6 @@ func (s *stream) findCopy(c *openFile) *openFile {
 			continue
 		}
 		if !m.gz && s.isDone(m, memberHead(m)) {
-			continue
-		}
-		if !m.gz && m.size < c.w.offset() {
 			continue
 		}
 		if !bytes.HasPrefix(memberHead(m), c.head) {

@@ -286,8 +286,9 @@ func (s *Store) Ack(path string, dev, inode, gen uint64, offset int64) {
 		s.mu.Unlock()
 		return
 	}
-	if ok && gen == e.Generation && e.FingerprintSize >= FingerprintBytes && offset >= e.Offset {
-		// The common case: no file access needed.
+	if ok && gen == e.Generation && (e.FingerprintSize >= FingerprintBytes || offset == e.Offset) && offset >= e.Offset {
+		// The common case: no file access needed (a short fingerprint is
+		// extended only when the file has grown).
 		s.advanceLocked(e, path, offset, now)
 		s.mu.Unlock()
 		return

@@ -535,3 +535,63 @@ func remove(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// TestBeginSavedRefingerprint covers what a following input records: where
+// it starts reading each file of a stream, found again by the stream's
+// name, most recent first, and a fingerprint extended from the open file
+// once the path leads elsewhere.
+func TestBeginSavedRefingerprint(t *testing.T) {
+	f := newFixture(t)
+	live, oldKey := f.logFile("app.log", []byte("short\n"))
+	fd, err := os.Open(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fd.Close()
+	f.store.Begin(live, oldKey.Dev, oldKey.Inode, 3, fd, 6, 0)
+	e, ok := f.entry(oldKey)
+	if !ok || e.Offset != 0 || e.Generation != 3 || e.FingerprintSize != 6 || e.Fingerprint != sha([]byte("short\n")) {
+		t.Fatalf("after Begin: %+v", e)
+	}
+	// An acknowledgement of an older generation is stale.
+	f.store.Ack(live, oldKey.Dev, oldKey.Inode, 2, 6)
+	if e, _ := f.entry(oldKey); e.Offset != 0 {
+		t.Fatalf("stale generation applied: %+v", e)
+	}
+	f.store.Ack(live, oldKey.Dev, oldKey.Inode, 3, 6)
+
+	// The file is rotated and grows under its new name.
+	rotated := live + ".1"
+	if err := os.Rename(live, rotated); err != nil {
+		t.Fatal(err)
+	}
+	more := append([]byte("short\n"), lines("b", 200)...)
+	if err := os.WriteFile(rotated, more, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	grown, err := os.Open(rotated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer grown.Close()
+	f.store.Refingerprint(oldKey.Dev, oldKey.Inode, grown, int64(len(more)))
+	if e, _ := f.entry(oldKey); e.FingerprintSize != FingerprintBytes || e.Fingerprint != sha(more[:FingerprintBytes]) {
+		t.Errorf("fingerprint not extended: %+v", e)
+	}
+
+	f.clock.Advance(time.Second)
+	_, newKey := f.logFile("app.log", []byte("new\n"))
+	nf, err := os.Open(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nf.Close()
+	f.store.Begin(live, newKey.Dev, newKey.Inode, 4, nf, 4, 0)
+	saved := f.store.Saved(live)
+	if len(saved) != 2 || saved[0].Key() != newKey || saved[1].Key() != oldKey {
+		t.Fatalf("Saved = %+v, want the new file first, then the old", saved)
+	}
+	if got := f.store.Saved(rotated); len(got) != 0 {
+		t.Errorf("Saved(%s) = %+v: entries belong to the stream's name", rotated, got)
+	}
+}

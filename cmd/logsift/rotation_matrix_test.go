@@ -260,7 +260,7 @@ metrics: {listen: %q}
 	out := read()
 	r := analyse(out, onDisk)
 	r.written = written
-	if r.missing > 0 || r.torn > 0 || r.misordered > 0 {
+	if r.missing > 0 || r.torn > 0 || r.misordered > 0 || (situation != "kill9" && r.dups > 0) {
 		t.Logf("missing %v; logsift's log:\n%s", r.firstMissing, d.stderr.String())
 		ls, _ := exec.Command("ls", "-l", dir).CombinedOutput()
 		t.Logf("files:\n%s", ls)
