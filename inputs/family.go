@@ -55,6 +55,15 @@ func parseRotated(base, name string) (m member, ok bool) {
 	if s, found := strings.CutSuffix(suffix, ".gz"); found {
 		m.gz, suffix = true, s
 	}
+	if s, found := strings.CutSuffix(suffix, ".backup"); found && !m.gz {
+		// logrotate's create moves a file it finds already at the live
+		// path (the application recreated it first) to
+		// NAME-YYYYMMDDHH.backup: its hour says little about its place.
+		if inner, ok := parseRotated(base, base+s); ok && inner.order == byTimeName {
+			return member{order: byMtime}, true
+		}
+		return m, false
+	}
 	if len(suffix) < 2 {
 		return m, false
 	}
@@ -218,21 +227,35 @@ func listFamilyOnce(live string, rotated []string) (ms []member, complete bool) 
 }
 
 // sortMembers puts rotated members oldest first: by the order their names
-// give when they all give the same kind, else by modification time.
+// give when they all give the same kind, else by modification time. Members
+// whose names give no order (rotated patterns, .backup) go where their
+// modification time puts them among the others.
 func sortMembers(ms []member) {
+	var named, timed []member
+	for _, m := range ms {
+		if m.order == byMtime {
+			timed = append(timed, m)
+		} else {
+			named = append(named, m)
+		}
+	}
 	order := byMtime
-	if len(ms) > 0 {
-		order = ms[0].order
-		for _, m := range ms {
+	if len(named) > 0 {
+		order = named[0].order
+		for _, m := range named {
 			if m.order != order {
 				order = byMtime
 				break
 			}
 		}
 	}
-	slices.SortStableFunc(ms, func(a, b member) int {
-		switch order {
-		case byIndex:
+	byTime := func(a, b member) int { return cmp.Or(a.mtime.Compare(b.mtime), cmp.Compare(a.path, b.path)) }
+	if order == byMtime {
+		slices.SortStableFunc(ms, byTime)
+		return
+	}
+	slices.SortStableFunc(named, func(a, b member) int {
+		if order == byIndex {
 			if c := cmp.Compare(b.index, a.index); c != 0 {
 				return c
 			}
@@ -244,11 +267,20 @@ func sortMembers(ms []member) {
 				}
 				return 1
 			}
-		case byTimeName:
-			if c := cmp.Compare(a.index, b.index); c != 0 {
-				return c
-			}
+		} else if c := cmp.Compare(a.index, b.index); c != 0 {
+			return c
 		}
-		return cmp.Or(a.mtime.Compare(b.mtime), cmp.Compare(a.path, b.path))
+		return byTime(a, b)
 	})
+	slices.SortStableFunc(timed, byTime)
+	out := ms[:0]
+	i := 0
+	for _, m := range named {
+		for i < len(timed) && timed[i].mtime.Before(m.mtime) {
+			out = append(out, timed[i])
+			i++
+		}
+		out = append(out, m)
+	}
+	_ = append(out, timed[i:]...)
 }

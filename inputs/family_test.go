@@ -29,6 +29,8 @@ func TestParseRotated(t *testing.T) {
 		{"app.log.2026-12-02_13-05", true, byTimeName, day + 13*3600 + 5*60, false},
 		{"app.log.2026-12-02_13-05-09", true, byTimeName, day + 13*3600 + 5*60 + 9, false},
 		{"app.log-2026-12-02", true, byTimeName, day, false},
+		{"app.log-2026120221.backup", true, byMtime, 0, false},
+		{"app.log.1.backup", false, 0, 0, false},
 		{"app.log", false, 0, 0, false},
 		{"app.log.", false, 0, 0, false},
 		{"app.log.bak", false, 0, 0, false},
@@ -139,5 +141,31 @@ func TestListFamilyRotatedPatterns(t *testing.T) {
 	}
 	if want := []string{a, b, live}; !slices.Equal(got, want) {
 		t.Errorf("members %v, want %v", got, want)
+	}
+}
+
+// TestListFamilyBackup places logrotate's NAME-YYYYMMDDHH.backup (the file
+// it found already recreated at the live path) by its modification time
+// among the dated files.
+func TestListFamilyBackup(t *testing.T) {
+	dir := t.TempDir()
+	live := filepath.Join(dir, "app.log")
+	files := []string{"app.log-20261202212012", "app.log-2026120221.backup", "app.log-20261202212013"}
+	base := time.Now().Add(-time.Hour)
+	for i, f := range files {
+		p := filepath.Join(dir, f)
+		writeFile(t, p, f+"\n")
+		mt := base.Add(time.Duration(i) * time.Second)
+		if err := os.Chtimes(p, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, live, "live\n")
+	var got []string
+	for _, m := range listFamily(live, nil) {
+		got = append(got, filepath.Base(m.path))
+	}
+	if want := append(files, "app.log"); !slices.Equal(got, want) {
+		t.Errorf("order %v, want %v", got, want)
 	}
 }

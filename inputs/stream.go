@@ -97,6 +97,7 @@ type openFile struct {
 	catchUp bool // read as catch-up (counted)
 	read    int64
 	opened  time.Time
+	begun   time.Time // when reading its current content began (open, truncation)
 }
 
 func newStream(r *followRun, live string, initial bool) *stream {
@@ -575,7 +576,8 @@ func (s *stream) open(m member, offset int64, catchUp bool) *openFile {
 		return nil
 	}
 	s.run.clearOpenErr(m.path)
-	f := &openFile{path: m.path, fd: fd, key: k, rotated: !m.live, catchUp: catchUp, opened: time.Now()}
+	now := time.Now()
+	f := &openFile{path: m.path, fd: fd, key: k, rotated: !m.live, catchUp: catchUp, opened: now, begun: now}
 	if m.gz {
 		zr, err := gzip.NewReader(fd)
 		if err != nil {
@@ -846,6 +848,9 @@ func (s *stream) truncated(c *openFile) bool {
 	}
 	c.w.reset(event.FileID{Dev: c.key.dev, Inode: c.key.ino, Generation: s.nextGen()}, 0)
 	c.head = nil
+	// The copy of what was truncated unread, if any, was made just
+	// before: look for it from a moment before.
+	c.begun = time.Now().Add(-time.Second)
 	s.begin(c)
 	return true
 }
@@ -861,6 +866,11 @@ const copyCheckEvery = 100 * time.Millisecond
 // read, made without truncating) is not read again. later reports that the
 // check was put off.
 func (s *stream) catchCopy(c *openFile) (ok, later bool) {
+	if c.w.offset() > 0 {
+		// Something of the current content was read: a copy of it is
+		// found by its start when the truncation is seen (truncated).
+		return true, false
+	}
 	if time.Since(s.copyChecked) < copyCheckEvery {
 		return true, true
 	}
@@ -873,7 +883,9 @@ func (s *stream) catchCopy(c *openFile) (ok, later bool) {
 		}
 	}
 	for _, m := range ms[start:] {
-		if m.live || m.size == 0 || m.key == c.key {
+		// Only a file written since the live file's content was started
+		// on can hold lines truncated from it.
+		if m.live || m.size == 0 || m.key == c.key || m.mtime.Before(c.begun) {
 			continue
 		}
 		h := memberHead(m)
