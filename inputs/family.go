@@ -254,9 +254,17 @@ func sortMembers(ms []member) {
 		slices.SortStableFunc(ms, byTime)
 		return
 	}
+	// NAME.1 is usually the newest (logrotate, RotatingFileHandler), but
+	// some rotators count up (NAME.001, NAME.002, ...): the modification
+	// times of neighbours say which.
+	countsUp := order == byIndex && indexCountsUp(named)
 	slices.SortStableFunc(named, func(a, b member) int {
 		if order == byIndex {
-			if c := cmp.Compare(b.index, a.index); c != 0 {
+			c := cmp.Compare(b.index, a.index)
+			if countsUp {
+				c = -c
+			}
+			if c != 0 {
 				return c
 			}
 			// app.log.2 and app.log.2.gz: the plain one is newer (delaycompress
@@ -283,4 +291,29 @@ func sortMembers(ms []member) {
 		out = append(out, m)
 	}
 	_ = append(out, timed[i:]...)
+}
+
+// indexCountsUp reports whether, among numbered members, a larger number is
+// mostly the more recently modified file. Only files of the same kind are
+// compared: compressing a file gives it a new modification time.
+func indexCountsUp(ms []member) bool {
+	byN := slices.Clone(ms)
+	slices.SortFunc(byN, func(a, b member) int { return cmp.Or(cmp.Compare(a.index, b.index), cmp.Compare(a.path, b.path)) })
+	up, down := 0, 0
+	for i := 1; i < len(byN); i++ {
+		j := i - 1
+		for j >= 0 && byN[j].gz != byN[i].gz {
+			j--
+		}
+		if j < 0 {
+			continue
+		}
+		switch byN[i].mtime.Compare(byN[j].mtime) {
+		case 1:
+			up++
+		case -1:
+			down++
+		}
+	}
+	return up > down
 }

@@ -79,29 +79,35 @@ func TestListFamilyOrder(t *testing.T) {
 	tests := []struct {
 		name  string
 		files []string // oldest first, as the rotators made them
+		// mtimes are the files' modification times in minutes, in the
+		// order of files; nil means increasing with age order.
+		mtimes []int
 	}{
-		{"numbered", []string{"app.log.10", "app.log.9", "app.log.2", "app.log.1"}},
-		{"numbered with delaycompress", []string{"app.log.4.gz", "app.log.3.gz", "app.log.2.gz", "app.log.1"}},
-		{"dateext", []string{"app.log-20261130.gz", "app.log-20261201.gz", "app.log-20261202"}},
-		{"epoch", []string{"app.log-1764547200", "app.log-1764633600"}},
-		{"timed rotating", []string{"app.log.2026-12-01_23-59-59", "app.log.2026-12-02_00-00-00", "app.log.2026-12-02_00-00-01"}},
-		{"mixed styles by mtime", []string{"app.log-20261202", "app.log.1"}},
+		{"numbered", []string{"app.log.10", "app.log.9", "app.log.2", "app.log.1"}, nil},
+		// Compression gives the newest .gz a time newer than the plain
+		// file after it.
+		{"numbered with delaycompress", []string{"app.log.4.gz", "app.log.3.gz", "app.log.2.gz", "app.log.1"}, []int{1, 2, 4, 3}},
+		{"compressed and plain only", []string{"app.log.2.gz", "app.log.1"}, []int{2, 1}},
+		{"counting up", []string{"app.log.001", "app.log.002", "app.log.010"}, nil},
+		// Names with times order by the names, whatever the times say.
+		{"dateext", []string{"app.log-20261130.gz", "app.log-20261201.gz", "app.log-20261202"}, []int{3, 2, 1}},
+		{"epoch", []string{"app.log-1764547200", "app.log-1764633600"}, []int{2, 1}},
+		{"timed rotating", []string{"app.log.2026-12-01_23-59-59", "app.log.2026-12-02_00-00-00", "app.log.2026-12-02_00-00-01"}, []int{3, 2, 1}},
+		{"mixed styles by mtime", []string{"app.log-20261202", "app.log.1"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			live := filepath.Join(dir, "app.log")
 			base := time.Now().Add(-time.Hour)
-			// Modification times disagree with the names where the names
-			// carry the order, as compress gives the newest .gz the newest
-			// time.
 			for i, f := range tt.files {
 				p := filepath.Join(dir, f)
 				writeFile(t, p, f+"\n")
-				mt := base.Add(time.Duration(len(tt.files)-i) * time.Minute)
-				if tt.name == "mixed styles by mtime" {
-					mt = base.Add(time.Duration(i) * time.Minute)
+				min := i
+				if tt.mtimes != nil {
+					min = tt.mtimes[i]
 				}
+				mt := base.Add(time.Duration(min) * time.Minute)
 				if err := os.Chtimes(p, mt, mt); err != nil {
 					t.Fatal(err)
 				}
