@@ -202,10 +202,20 @@ func (d *Daemon) newPipe(in rules.Input) (*pipe, error) {
 		p.src = inputs.NewReader(in.Name, "-", r, inputs.ReaderOptions{MaxLineBytes: in.Multiline.MaxBytes})
 		return p, nil
 	}
+	var own []string
+	for _, o := range d.opts.Config.Outputs {
+		if o.Type == "file" && o.Path != "" {
+			own = append(own, o.Path)
+		}
+	}
+	if d.opts.Config.Positions.Path != "" {
+		own = append(own, d.opts.Config.Positions.Path)
+	}
 	fc := inputs.FilesConfig{
 		Input:        in.Name,
 		Paths:        in.Paths,
 		Exclude:      in.Exclude,
+		Own:          own,
 		StartAt:      in.StartAt,
 		Rotated:      in.Rotated,
 		RotateWait:   in.RotateWait,
@@ -287,6 +297,26 @@ func (d *Daemon) Ready() error {
 		return fmt.Errorf("outputs: %w", err)
 	}
 	return nil
+}
+
+// Unmatched lists the inputs' paths that match no file, as "input NAME:
+// PATTERN"; missing says whether one of them lacks its directory (a typo,
+// rather than a log not created yet).
+func (d *Daemon) Unmatched() (paths []string, missing bool) {
+	for _, p := range d.pipes {
+		if p.files == nil {
+			continue
+		}
+		pats, noDir := p.files.Unmatched()
+		for _, pat := range pats {
+			what := "no file yet"
+			if noDir[pat] {
+				what, missing = "no such directory", true
+			}
+			paths = append(paths, fmt.Sprintf("input %s: %s (%s)", p.cfg.Name, pat, what))
+		}
+	}
+	return paths, missing
 }
 
 // Stalled reports whether an output write has been stuck for longer than limit.

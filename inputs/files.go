@@ -51,6 +51,10 @@ type FilesConfig struct {
 	// (after a start, a stall or a double rotation) once it is finished,
 	// with the bytes read from it.
 	OnCaughtUp func(path string, bytes int64)
+	// Own are the files logsift itself writes (file outputs, the
+	// positions file): never followed, whatever the globs match, so that
+	// logsift cannot read its own output back.
+	Own []string
 	// OnLost, if set, is told when a file's unread rest was deleted before
 	// it could be read, with the offset read up to.
 	OnLost func(path string, offset int64)
@@ -80,6 +84,20 @@ type FileSource struct {
 	open func(path string) (*os.File, error)
 	// files is the number of files being followed.
 	files atomic.Int64
+
+	mu sync.Mutex
+	// unmatched are the patterns that matched no file at the last scan;
+	// noDir those of them whose directory does not exist.
+	unmatched []string
+	noDir     map[string]bool
+}
+
+// Unmatched returns the input's patterns that matched no file at the last
+// scan, and which of them lack even their directory.
+func (s *FileSource) Unmatched() (patterns []string, noDir map[string]bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.unmatched), s.noDir
 }
 
 // Files is the number of files currently followed (logsift_input_files).

@@ -30,6 +30,13 @@ type followRun struct {
 	owner   map[fileKey]*stream
 	left    map[fileKey]leftAt
 
+	// own are the identities of the files logsift writes, as of the last
+	// scan (guarded by claimMu).
+	own map[fileKey]bool
+	// warnedUnmatched is when patterns matching nothing were last
+	// reported, to repeat it now and then rather than on every rescan.
+	warnedUnmatched time.Time
+
 	mu sync.Mutex
 	// openErr is the last open error reported per path, so a file that
 	// stays unreadable is reported once, not on every rescan.
@@ -66,6 +73,7 @@ func (s *FileSource) follow(ctx context.Context, out chan<- *event.LineBatch) er
 		case <-ctx.Done():
 		}
 	}
+	s.log.Info("following files", "files", s.files.Load(), "paths", s.cfg.Paths)
 	s.markReady()
 
 	ticker := time.NewTicker(s.cfg.Rescan)
@@ -98,6 +106,16 @@ func (r *followRun) remove(st *stream) {
 // live paths no longer matched to finish.
 func (r *followRun) scan(initial bool) []*stream {
 	cfg := r.src.cfg
+	own := map[fileKey]bool{}
+	for _, p := range cfg.Own {
+		if fi, err := os.Stat(p); err == nil {
+			own[keyOf(fi)] = true
+		}
+	}
+	r.claimMu.Lock()
+	r.own = own
+	r.claimMu.Unlock()
+	r.reportUnmatched(initial)
 	isLive := func(p string) bool { return r.src.named(p) }
 	families := map[string]bool{}
 	var matched []string
@@ -119,7 +137,7 @@ func (r *followRun) scan(initial bool) []*stream {
 			}
 			continue
 		}
-		if !fi.Mode().IsRegular() {
+		if !fi.Mode().IsRegular() || own[keyOf(fi)] {
 			continue
 		}
 		families[path] = true
@@ -170,6 +188,44 @@ func (r *followRun) scan(initial bool) []*stream {
 
 func hasMeta(path string) bool { return strings.ContainsAny(path, `*?[\`) }
 
+// unmatchedEvery is how often patterns that keep matching nothing are
+// reported again.
+const unmatchedEvery = 5 * time.Minute
+
+// reportUnmatched records the patterns that match no file, and warns about
+// them at the start and then every unmatchedEvery while it lasts.
+func (r *followRun) reportUnmatched(initial bool) {
+	var none []string
+	for _, pat := range r.src.cfg.Paths {
+		if m, _ := filepath.Glob(pat); len(m) == 0 {
+			none = append(none, pat)
+		}
+	}
+	missingDir := map[string]bool{}
+	for _, pat := range none {
+		dir := filepath.Dir(pat)
+		for hasMeta(dir) {
+			dir = filepath.Dir(dir)
+		}
+		if _, err := os.Stat(dir); err != nil {
+			missingDir[pat] = true
+		}
+	}
+	r.src.mu.Lock()
+	before := len(r.src.unmatched)
+	r.src.unmatched = none
+	r.src.noDir = missingDir
+	r.src.mu.Unlock()
+	switch {
+	case len(none) > 0 && (initial || time.Since(r.warnedUnmatched) >= unmatchedEvery):
+		r.warnedUnmatched = time.Now()
+		r.src.log.Warn("input paths match no file; they are looked for again every rescan", "paths", none)
+	case len(none) == 0 && before > 0:
+		r.src.log.Info("input paths now match files")
+		r.warnedUnmatched = time.Time{}
+	}
+}
+
 // rotatedOfAnother reports whether path is named by the rotated patterns
 // of another matched live path.
 func (r *followRun) rotatedOfAnother(path string, live []string) bool {
@@ -192,6 +248,13 @@ type leftAt struct {
 	offset int64
 	head   []byte
 	at     time.Time
+}
+
+// isOwn reports whether logsift writes file k.
+func (r *followRun) isOwn(k fileKey) bool {
+	r.claimMu.Lock()
+	defer r.claimMu.Unlock()
+	return r.own[k]
 }
 
 // claim makes st the reader of file k, unless another stream reads it. It

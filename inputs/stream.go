@@ -570,6 +570,10 @@ func (s *stream) open(m member, offset int64, catchUp bool) *openFile {
 		m.key = fileKey{}
 		return s.open(m, 0, catchUp)
 	}
+	if s.run.isOwn(k) {
+		fd.Close() // logsift writes it
+		return nil
+	}
 	ok, resume := s.run.claim(k, s)
 	if !ok {
 		fd.Close() // another stream reads it

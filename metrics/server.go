@@ -13,6 +13,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// ReadyNote, returned by a readiness function, means ready but worth
+// saying why not entirely: /readyz answers 200 with the note.
+type ReadyNote struct{ Note string }
+
+func (n ReadyNote) Error() string { return n.Note }
+
 // Server serves /metrics, /healthz, /readyz and a small index page.
 type Server struct {
 	ln     net.Listener
@@ -57,6 +63,11 @@ func NewServer(addr string, g prometheus.Gatherer, ready func() error, logger *s
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if ready != nil {
 			if err := ready(); err != nil {
+				var note ReadyNote
+				if errors.As(err, &note) {
+					writeText(w, http.StatusOK, "ready; "+note.Error()+"\n")
+					return
+				}
 				writeText(w, http.StatusServiceUnavailable, "not ready: "+err.Error()+"\n")
 				return
 			}

@@ -25,8 +25,11 @@ import (
 
 // Config is a loaded, validated configuration with defaults applied.
 type Config struct {
-	File      string // the path passed to Load or Parse; "" for Default
-	Inputs    []Input
+	File   string // the path passed to Load or Parse; "" for Default
+	Inputs []Input
+	// InputsGiven is whether the file has an inputs section (without one,
+	// Inputs is stdin).
+	InputsGiven bool
 	Use       []string // packs in use
 	Disable   []string // pack rules switched off
 	Outputs   []OutputSpec
@@ -132,12 +135,20 @@ var (
 
 // Load reads and parses the configuration file at path. A file that cannot
 // be read yields a plain error; a file with problems yields Errors.
+//
+// Relative paths in the file (input globs, file outputs, the positions
+// file) are taken from the file's directory, not the working directory.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("load config: %w", err)
 	}
-	return Parse(path, data)
+	cfg, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	cfg.resolveRelative(filepath.Dir(path))
+	return cfg, nil
 }
 
 // Parse parses a configuration; file names it in errors and in Config.File.
@@ -184,6 +195,7 @@ func (d *decoder) config(root *yaml.Node, packs []*Pack) *Config {
 	}
 	if e, has := m["inputs"]; has {
 		cfg.Inputs = d.inputs(e.Val)
+		cfg.InputsGiven = true
 	}
 	if e, has := m["outputs"]; has {
 		cfg.Outputs = d.outputs(e.Val)
@@ -369,7 +381,7 @@ func (d *decoder) inputs(n *yaml.Node) []Input {
 		return nil
 	}
 	if len(items) == 0 {
-		s.Errorf(yamlstrict.Deref(n), "inputs: needs at least one input (leave the key out to read stdin)")
+		s.Errorf(yamlstrict.Deref(n), "inputs: needs at least one input (paths: [\"-\"] reads stdin)")
 		return nil
 	}
 	type seen struct {

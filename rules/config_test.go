@@ -158,7 +158,7 @@ func TestFullExample(t *testing.T) {
 	}
 	check("name", web.Name, "webapp")
 	check("paths", web.Paths, []string{"/var/log/webapp/*.log", "/var/log/webapp/*.txt"})
-	check("exclude", web.Exclude, []string{"*.gz", "*.[0-9]"})
+	check("exclude", web.Exclude, []string{"*.gz", "*.[0-9]", "suppressed.log", "all.log"})
 	check("start_at", web.StartAt, "beginning")
 	check("prefix", web.Prefix.Kind, "docker-compose")
 	check("preset", web.Multiline.Preset, "custom")

@@ -149,6 +149,9 @@ func TestCheck(t *testing.T) {
 	valid, _ := filepath.Glob("../../rules/testdata/valid/*.yaml")
 	valid = append(valid, "../../testdata/keep-access.yaml")
 	for _, cfg := range valid {
+		if b, _ := os.ReadFile(cfg); !bytes.Contains(b, []byte("inputs:")) {
+			continue // valid YAML for the schema, but nothing to run: TestCheckRunGoldens
+		}
 		t.Run("valid/"+filepath.Base(cfg), func(t *testing.T) {
 			r := logsift(t, "", nil, "check", "-config", cfg)
 			if r.code != 0 || !bytes.Contains(r.stdout, []byte(": ok")) {

@@ -54,7 +54,7 @@ Usage:
   logsift rules                    list the built-in rule packs
   logsift version                  print version information
 
-Run 'logsift COMMAND -h' for a command's flags.
+Run 'logsift help COMMAND' (or 'logsift COMMAND -h') for a command's flags.
 `
 
 func main() {
@@ -63,8 +63,14 @@ func main() {
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := "run"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	named := len(args) > 0 && !strings.HasPrefix(args[0], "-")
+	if named {
 		cmd, args = args[0], args[1:]
+	}
+	if !named && len(args) == 1 && isHelp(args[0]) {
+		// logsift -h: the overview of commands, which run's flags follow.
+		fmt.Fprint(stdout, usage)
+		return exitOK
 	}
 	switch cmd {
 	case "run":
@@ -80,12 +86,37 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "version":
 		return cmdVersion(args, stdout, stderr)
 	case "help":
-		fmt.Fprint(stdout, usage)
-		return exitOK
+		switch {
+		case len(args) == 0:
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		case len(args) > 1:
+			fmt.Fprintf(stderr, "logsift help: unexpected arguments: %s\n", strings.Join(args[1:], " "))
+			return exitUsage
+		case args[0] == "help":
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		}
+		if !isCommand(args[0]) {
+			fmt.Fprintf(stderr, "logsift help: unknown command %q\n\n%s", args[0], usage)
+			return exitUsage
+		}
+		// A command's own -h, on stdout: what was asked for.
+		return run([]string{args[0], "-h"}, stdin, stdout, stdout)
 	default:
 		fmt.Fprintf(stderr, "logsift: unknown command %q\n\n%s", cmd, usage)
 		return exitUsage
 	}
+}
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
+func isCommand(name string) bool {
+	switch name {
+	case "run", "check", "test", "replay", "rules", "version":
+		return true
+	}
+	return false
 }
 
 // newFlagSet returns a flag set whose -h prints the command's usage and whose
@@ -94,10 +125,24 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "Usage: %s\n", synopsis)
+		flags := 0
+		fs.VisitAll(func(*flag.Flag) { flags++ })
+		if flags > 0 {
+			fmt.Fprintf(stderr, "\nFlags:\n")
+			fs.PrintDefaults()
+		}
 	}
 	return fs
+}
+
+// noArgs rejects positional arguments a command does not take.
+func noArgs(fs *flag.FlagSet, stderr io.Writer) (int, bool) {
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "logsift %s: unexpected arguments: %s\n", fs.Name(), strings.Join(fs.Args(), " "))
+		return exitUsage, false
+	}
+	return 0, true
 }
 
 // parse parses flags and returns the exit code to use when parsing ended the
@@ -168,9 +213,15 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	cfg := rules.Default()
 	if *configPath != "" {
-		if cfg, err = rules.Load(*configPath); err != nil {
+		if cfg, err = rules.Load(*configPath); err == nil {
+			err = cfg.CheckRun()
+		}
+		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitFailure
+		}
+		for _, w := range cfg.Warnings() {
+			logger.Warn(strings.TrimPrefix(w, cfg.File+": warning: "), "config", cfg.File)
 		}
 	}
 	warnExpired(logger, cfg, time.Now())
@@ -189,10 +240,23 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// why logsift is not ready while outputs and inputs are being opened.
 	var running atomic.Pointer[daemon.Daemon]
 	ready := func() error {
-		if d := running.Load(); d != nil {
-			return d.Ready()
+		d := running.Load()
+		if d == nil {
+			return errors.New("starting: opening outputs")
 		}
-		return errors.New("starting: opening outputs")
+		if err := d.Ready(); err != nil {
+			return err
+		}
+		// An input path whose directory does not exist is a typo: not
+		// ready. A log not created yet is worth a note.
+		if u, missing := d.Unmatched(); len(u) > 0 {
+			msg := "no file matches " + strings.Join(u, "; ")
+			if missing {
+				return errors.New(msg)
+			}
+			return metrics.ReadyNote{Note: msg}
+		}
+		return nil
 	}
 	var srv *metrics.Server
 	if cfg.Metrics.Listen != "" {
@@ -206,7 +270,6 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				logger.Error("metrics server", "err", err)
 			}
 		}()
-		logger.Info("serving metrics", "addr", srv.Addr())
 	}
 
 	var store *positions.Store
@@ -343,36 +406,61 @@ func warnExpired(logger *slog.Logger, cfg *rules.Config, now time.Time) {
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("check", "logsift check -config FILE", stderr)
+	fs := newFlagSet("check", "logsift check [-strict] [-v] -config FILE", stderr)
 	configPath := fs.String("config", "", "configuration file to validate")
+	strict := fs.Bool("strict", false, "exit 1 on warnings too (inputs that match no file, expired rules)")
+	verbose := fs.Bool("v", false, "print every input's globs as resolved (relative paths are taken from the file's directory)")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	if *configPath == "" && fs.NArg() == 1 {
-		*configPath = fs.Arg(0)
+	rest := fs.Args()
+	if *configPath == "" && len(rest) > 0 {
+		*configPath, rest = rest[0], rest[1:]
+	}
+	if len(rest) > 0 {
+		fmt.Fprintf(stderr, "logsift check: unexpected arguments: %s (one configuration file at a time)\n", strings.Join(rest, " "))
+		return exitUsage
 	}
 	if *configPath == "" {
 		fs.Usage()
 		return exitUsage
 	}
 	cfg, err := rules.Load(*configPath)
+	if err == nil {
+		err = cfg.CheckRun()
+	}
 	if err != nil {
 		fmt.Fprintln(stdout, err)
 		return exitFailure
 	}
+	warnings := cfg.Warnings()
 	now := time.Now()
 	for _, r := range cfg.Rules {
 		if !r.Expires.IsZero() && now.After(r.Expires) {
-			fmt.Fprintf(stdout, "%s: warning: rule %q expired on %s\n", r.Pos, r.Name, r.Expires.Format(time.DateOnly))
+			warnings = append(warnings, fmt.Sprintf("%s: warning: rule %q expired on %s", r.Pos, r.Name, r.Expires.Format(time.DateOnly)))
+		}
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(stdout, w)
+	}
+	if *verbose {
+		for _, in := range cfg.Inputs {
+			fmt.Fprintf(stdout, "input %s: %s\n", in.Name, strings.Join(in.Paths, " "))
 		}
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d inputs, %d rules, %d outputs)\n", *configPath, len(cfg.Inputs), len(cfg.Rules), len(cfg.Outputs))
+	if *strict && len(warnings) > 0 {
+		return exitFailure
+	}
 	return exitOK
 }
 
 func cmdRules(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("rules", "logsift rules", stderr)
 	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	if code, ok := noArgs(fs, stderr); !ok {
 		return code
 	}
 	for _, p := range rules.Packs() {
@@ -411,6 +499,9 @@ func wrap(text, indent string) string {
 func cmdVersion(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("version", "logsift version", stderr)
 	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	if code, ok := noArgs(fs, stderr); !ok {
 		return code
 	}
 	bi := metrics.ReadBuildInfo(version, revision)

@@ -48,6 +48,9 @@ func reload(logger *slog.Logger, n *notify.Notifier, cur *pipeline, current *rul
 	n.Reloading(time.Now())
 	defer n.Ready()
 	cfg, err := rules.Load(path)
+	if err == nil {
+		err = cfg.CheckRun()
+	}
 	if err != nil {
 		logger.Error("reload failed; keeping the running configuration", "err", err)
 		m.ReloadResult(false, time.Now())
