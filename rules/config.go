@@ -30,12 +30,12 @@ type Config struct {
 	// InputsGiven is whether the file has an inputs section (without one,
 	// Inputs is stdin).
 	InputsGiven bool
-	Use       []string // packs in use
-	Disable   []string // pack rules switched off
-	Outputs   []OutputSpec
-	Summary   Summary
-	Positions Positions
-	Metrics   Metrics
+	Use         []string // packs in use
+	Disable     []string // pack rules switched off
+	Outputs     []OutputSpec
+	Summary     Summary
+	Positions   Positions
+	Metrics     Metrics
 	// Rules are the effective rules in evaluation order: the user's rules
 	// first, then the rules of each pack in Use, in pack order, minus
 	// Disable.
