@@ -1,7 +1,7 @@
 # Throughput benchmark, included by the main Makefile (include bench/bench.mk).
 #
 #   make bench                    1M and 10M lines, 3 runs each, median
-#   make bench BENCH_SIZES=1m     quick run on 1M lines only
+#   make bench BENCH_SIZES=1m     quick run on 1M lines only (BENCHMARKS.md untouched)
 #   make bench RUNS=5             more runs per command
 #   make bench LOGSIFT=/path/bin  measure another binary (BENCHMARKS.md untouched)
 #

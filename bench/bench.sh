@@ -24,18 +24,25 @@
 #   FORMATS      record formats measured besides text (default "json docker-json cri")
 #   LOGSIFT      binary to measure instead of building bin/logsift; results
 #                are then printed but not written to BENCHMARKS.md
-#   BENCH_WRITE  0 prints the table without updating BENCHMARKS.md
+#   BENCH_WRITE  0 prints the table without updating BENCHMARKS.md; 1 updates
+#                it. Default: 1 for the full run, 0 when BENCH_SIZES is given
+#                (a partial run never replaces the committed table)
 #   GO           go command (default go)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-BENCH_SIZES=${BENCH_SIZES:-1m 10m}
+BENCH_SIZES_GIVEN=${BENCH_SIZES:-}
 RUNS=${RUNS:-3}
 SEED=${SEED:-1}
 STYLE=${STYLE:-werkzeug}
 FORMATS=${FORMATS-json docker-json cri}
-BENCH_WRITE=${BENCH_WRITE:-1}
+if [[ -n $BENCH_SIZES_GIVEN ]]; then
+	BENCH_WRITE=${BENCH_WRITE:-0}
+else
+	BENCH_WRITE=${BENCH_WRITE:-1}
+fi
+BENCH_SIZES=${BENCH_SIZES:-1m 10m}
 GO=${GO:-go}
 DIR=.bench
 PATTERN='write() before start_response'
@@ -259,7 +266,7 @@ cat "$table"
 
 if ((standin)) || [[ $BENCH_WRITE == 0 ]]; then
 	echo
-	echo "BENCHMARKS.md not updated (LOGSIFT stand-in or BENCH_WRITE=0)"
+	echo "BENCHMARKS.md not updated (LOGSIFT stand-in, a partial BENCH_SIZES run, or BENCH_WRITE=0)"
 	exit 0
 fi
 

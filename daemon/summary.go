@@ -49,7 +49,11 @@ func (s *summarizer) appendDue(dst []byte, now time.Time, st *filters.Stats, nam
 	for len(s.suppliers) < len(st.Rules) {
 		s.suppliers = append(s.suppliers, 0)
 	}
+	// Ticks arrive a little late: "in the last 5s", not 5.003s.
 	period := now.Sub(s.last).Round(time.Millisecond)
+	if period >= time.Second {
+		period = period.Round(time.Second)
+	}
 	for i, r := range st.Rules {
 		n := r.EventsSuppressed - s.suppliers[i]
 		s.suppliers[i] = r.EventsSuppressed

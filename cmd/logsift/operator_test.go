@@ -168,3 +168,47 @@ metrics: {listen: %q}
 	})
 	d.stop(t)
 }
+
+// TestReadmeExampleConfig copies the README's example configuration
+// verbatim: it passes check, and replayed over every corpus capture it
+// gives exactly the capture's expected output.
+func TestReadmeExampleConfig(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "## Configuration\n\n```yaml\n")
+	if !ok {
+		t.Fatal("README has no example configuration under ## Configuration")
+	}
+	example, _, ok := strings.Cut(rest, "```")
+	if !ok {
+		t.Fatal("the README's example configuration does not end")
+	}
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, example)
+	if r := logsift(t, "", nil, "check", "-config", cfg); r.code != 0 {
+		t.Fatalf("check: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	logs, _ := filepath.Glob("../../testdata/corpus/*.log")
+	n := 0
+	for _, log := range logs {
+		if strings.Contains(log, ".expected") {
+			continue
+		}
+		n++
+		t.Run(filepath.Base(log), func(t *testing.T) {
+			want, err := os.ReadFile(strings.TrimSuffix(log, ".log") + ".expected.log")
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := logsift(t, "", nil, "replay", "-config", cfg, "-show", "forwarded", log)
+			if r.code != 0 || !bytes.Equal(r.stdout, want) {
+				t.Errorf("exit %d, %d bytes forwarded, want %d: %s", r.code, len(r.stdout), len(want), firstLineDiff(string(r.stdout), string(want)))
+			}
+		})
+	}
+	if n < 10 {
+		t.Errorf("only %d corpus captures", n)
+	}
+}
