@@ -16,8 +16,11 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 all: build
 
+# A static binary (no cgo): the package depends on nothing, and it runs on
+# any Linux of its architecture. The tests build their own -race binary.
+BIN ?= bin/logsift
 build:
-	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/logsift ./cmd/logsift
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/logsift
 
 vet:
 	$(GO) vet ./...

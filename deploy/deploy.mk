@@ -12,6 +12,7 @@ deploy_saved_goal := $(.DEFAULT_GOAL)
 PREFIX      ?= /usr
 SYSCONFDIR  ?= /etc
 BINDIR      ?= $(PREFIX)/bin
+DATADIR     ?= $(PREFIX)/share
 # Debian (bookworm) ships units in /lib/systemd/system; any other prefix
 # uses the prefix's own lib/systemd/system, which systemd also searches
 # for /usr/local.
@@ -50,20 +51,35 @@ install: build
 		$(INSTALL) -m 0644 deploy/logsift.yaml '$(DESTDIR)$(SYSCONFDIR)/logsift/logsift.yaml'; \
 	fi
 	$(INSTALL) -m 0644 deploy/logrotate/logsift '$(DESTDIR)$(SYSCONFDIR)/logrotate.d/logsift'
+	$(INSTALL) -d -m 0755 '$(DESTDIR)$(DATADIR)/logsift/prometheus' '$(DESTDIR)$(DATADIR)/logsift/grafana' \
+		'$(DESTDIR)$(DATADIR)/man/man1' '$(DESTDIR)$(DATADIR)/bash-completion/completions' \
+		'$(DESTDIR)$(DATADIR)/zsh/vendor-completions'
+	$(INSTALL) -m 0644 deploy/prometheus/alerts.yml '$(DESTDIR)$(DATADIR)/logsift/prometheus/alerts.yml'
+	$(INSTALL) -m 0644 deploy/grafana/logsift.json '$(DESTDIR)$(DATADIR)/logsift/grafana/logsift.json'
+	$(INSTALL) -m 0644 deploy/completion/logsift.bash '$(DESTDIR)$(DATADIR)/bash-completion/completions/logsift'
+	$(INSTALL) -m 0644 deploy/completion/_logsift '$(DESTDIR)$(DATADIR)/zsh/vendor-completions/_logsift'
+	@# The man page is the commands' own help.
+	'$(LOGSIFT_BIN)' manpage | gzip -9n > '$(DESTDIR)$(DATADIR)/man/man1/logsift.1.gz'
+	chmod 0644 '$(DESTDIR)$(DATADIR)/man/man1/logsift.1.gz'
 
 # Leaves the configuration in place, as package removal does.
 uninstall:
 	rm -f '$(DESTDIR)$(BINDIR)/logsift' '$(DESTDIR)$(UNITDIR)/logsift.service' \
-		'$(DESTDIR)$(SYSCONFDIR)/logrotate.d/logsift'
+		'$(DESTDIR)$(SYSCONFDIR)/logrotate.d/logsift' \
+		'$(DESTDIR)$(DATADIR)/man/man1/logsift.1.gz' \
+		'$(DESTDIR)$(DATADIR)/bash-completion/completions/logsift' \
+		'$(DESTDIR)$(DATADIR)/zsh/vendor-completions/_logsift'
+	rm -rf '$(DESTDIR)$(DATADIR)/logsift'
 
 deb: build
 	@test -n '$(VERSION)' || { echo 'deb: VERSION is not set' >&2; exit 1; }
 	rm -rf '$(DEB_STAGE)'
 	$(MAKE) --no-print-directory -f '$(firstword $(MAKEFILE_LIST))' install \
 		DESTDIR='$(abspath $(DEB_STAGE))' PREFIX=/usr SYSCONFDIR=/etc \
-		UNITDIR=/lib/systemd/system BINDIR=/usr/bin
+		UNITDIR=/lib/systemd/system BINDIR=/usr/bin DATADIR=/usr/share
 	$(INSTALL) -d -m 0755 '$(DEB_STAGE)/DEBIAN' '$(DEB_STAGE)/usr/share/doc/logsift'
 	$(INSTALL) -m 0644 deploy/README.md '$(DEB_STAGE)/usr/share/doc/logsift/README.md'
+	$(INSTALL) -m 0644 deploy/deb/copyright '$(DEB_STAGE)/usr/share/doc/logsift/copyright'
 	@# A cgo build links the C library; a pure Go build needs nothing.
 	depends=; if go version -m '$(LOGSIFT_BIN)' 2>/dev/null | grep -q 'CGO_ENABLED=1'; then \
 		depends='libc6'; fi; \

@@ -406,10 +406,15 @@ func TestInstall(t *testing.T) {
 		{
 			name: "defaults",
 			files: map[string]os.FileMode{
-				"usr/bin/logsift":                    0o755,
-				"lib/systemd/system/logsift.service": 0o644,
-				"etc/logsift/logsift.yaml":           0o644,
-				"etc/logrotate.d/logsift":            0o644,
+				"usr/bin/logsift":                               0o755,
+				"lib/systemd/system/logsift.service":            0o644,
+				"etc/logsift/logsift.yaml":                      0o644,
+				"etc/logrotate.d/logsift":                       0o644,
+				"usr/share/logsift/prometheus/alerts.yml":       0o644,
+				"usr/share/logsift/grafana/logsift.json":        0o644,
+				"usr/share/man/man1/logsift.1.gz":               0o644,
+				"usr/share/bash-completion/completions/logsift": 0o644,
+				"usr/share/zsh/vendor-completions/_logsift":     0o644,
 			},
 			unit:    "lib/systemd/system/logsift.service",
 			config:  "etc/logsift/logsift.yaml",
@@ -510,11 +515,17 @@ func TestDebContents(t *testing.T) {
 
 	listing := mustRun(t, tmp, nil, "dpkg-deb", "-c", deb)
 	want := map[string]string{ // path -> mode string
-		"./usr/bin/logsift":                    "-rwxr-xr-x",
-		"./lib/systemd/system/logsift.service": "-rw-r--r--",
-		"./etc/logsift/logsift.yaml":           "-rw-r--r--",
-		"./etc/logrotate.d/logsift":            "-rw-r--r--",
-		"./usr/share/doc/logsift/README.md":    "-rw-r--r--",
+		"./usr/bin/logsift":                               "-rwxr-xr-x",
+		"./lib/systemd/system/logsift.service":            "-rw-r--r--",
+		"./etc/logsift/logsift.yaml":                      "-rw-r--r--",
+		"./etc/logrotate.d/logsift":                       "-rw-r--r--",
+		"./usr/share/doc/logsift/README.md":               "-rw-r--r--",
+		"./usr/share/doc/logsift/copyright":               "-rw-r--r--",
+		"./usr/share/man/man1/logsift.1.gz":               "-rw-r--r--",
+		"./usr/share/logsift/prometheus/alerts.yml":       "-rw-r--r--",
+		"./usr/share/logsift/grafana/logsift.json":        "-rw-r--r--",
+		"./usr/share/bash-completion/completions/logsift": "-rw-r--r--",
+		"./usr/share/zsh/vendor-completions/_logsift":     "-rw-r--r--",
 	}
 	seen := map[string]bool{}
 	for line := range strings.Lines(listing) {

@@ -53,6 +53,7 @@ Usage:
   logsift replay [flags] LOG...    run logs through the rules offline and report
   logsift rules                    list the built-in rule packs
   logsift version                  print version information
+  logsift help [COMMAND]           this overview, or one command's flags
 
 Run 'logsift help COMMAND' (or 'logsift COMMAND -h') for a command's flags.
 `
@@ -85,6 +86,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdRules(args, stdout, stderr)
 	case "version":
 		return cmdVersion(args, stdout, stderr)
+	case "manpage":
+		return cmdManpage(args, stdout, stderr)
 	case "help":
 		switch {
 		case len(args) == 0:
