@@ -126,7 +126,7 @@ const (
 )
 
 var (
-	topKeys       = []string{"inputs", "use", "disable", "rules", "outputs", "summary", "positions", "metrics"}
+	topKeys       = []string{"inputs", "use", "disable", "overrides", "rules", "outputs", "summary", "positions", "metrics"}
 	inputKeys     = []string{"name", "paths", "exclude", "start_at", "rotated", "rotate_wait", "format", "prefix", "suffix", "multiline"}
 	multilineKeys = []string{"preset", "start", "continue", "max_lines", "max_bytes", "flush_after"}
 	outputKeys    = []string{"type", "path", "events", "name"}
@@ -213,7 +213,11 @@ func (d *decoder) config(root *yaml.Node, packs []*Pack) *Config {
 	if e, has := m["disable"]; has {
 		disable, _ = s.StrList(e.Val, "disable")
 	}
-	d.effectiveRules(cfg, userRules, userRefs, use, useGiven, disable, packs)
+	var ovs map[string]*override
+	if e, has := m["overrides"]; has {
+		ovs = d.overrides(e.Val)
+	}
+	d.effectiveRules(cfg, userRules, userRefs, use, useGiven, disable, packs, ovs)
 
 	if e, has := m["summary"]; has {
 		if sm, ok := s.Mapping(e.Val, "summary", "summary", []string{"every"}); ok {
@@ -253,7 +257,7 @@ func (s scope) listen(n *yaml.Node) string {
 // effectiveRules resolves use and disable against the packs and sets
 // cfg.Use, cfg.Disable and cfg.Rules, reporting rule names defined twice.
 func (d *decoder) effectiveRules(cfg *Config, user []*Rule, userRefs []ruleRef,
-	use []*yaml.Node, useGiven bool, disable []*yaml.Node, packs []*Pack,
+	use []*yaml.Node, useGiven bool, disable []*yaml.Node, packs []*Pack, ovs map[string]*override,
 ) {
 	byName := make(map[string]*Pack, len(packs))
 	var available []string
@@ -330,10 +334,14 @@ func (d *decoder) effectiveRules(cfg *Config, user []*Rule, userRefs []ruleRef,
 					p.Name, r.Name, first.Pack, first.Pos))
 				continue
 			}
+			if ov := ovs[r.Name]; ov != nil {
+				r = d.apply(ov, r)
+			}
 			owner[r.Name] = r
 			cfg.Rules = append(cfg.Rules, r)
 		}
 	}
+	d.unusedOverrides(ovs, user, inUse, disabled)
 }
 
 func notInUse(name string, inUse []string, packs []*Pack) string {

@@ -40,6 +40,9 @@ type Rule struct {
 	Sample      int       // let 1 in Sample matched events through; 0 = none
 	Expires     time.Time // UTC midnight of the expiry date; zero when unset
 	Pos         string    // "FILE:LINE:COL" of the rule, for messages
+	// Overridden lists the settings of a pack rule that the configuration's
+	// overrides changed ("pair.drop_partner: false"), for `logsift rules`.
+	Overridden []string
 }
 
 // Pair makes a rule suppress an event only together with a partner event

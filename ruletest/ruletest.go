@@ -56,10 +56,10 @@ type Case struct {
 }
 
 // configKeys are the top-level keys handed to the configuration parser.
-var configKeys = []string{"rules", "use", "disable", "inputs"}
+var configKeys = []string{"rules", "use", "disable", "overrides", "inputs"}
 
 var (
-	topKeys    = []string{"config", "rules", "use", "disable", "inputs", "tests"}
+	topKeys    = []string{"config", "rules", "use", "disable", "overrides", "inputs", "tests"}
 	caseKeys   = []string{"name", "input", "expect"}
 	expectKeys = []string{"forwarded", "suppressed"}
 )

@@ -27,6 +27,7 @@ var goldenRuns = []struct {
 	{"pass", []string{"testdata/pass.yaml"}, true},
 	{"fail", []string{"testdata/fail.yaml"}, false},
 	{"config", []string{"testdata/config.yaml"}, true},
+	{"overrides", []string{"testdata/overrides.yaml"}, true},
 	{"coverage", []string{"testdata/coverage.yaml"}, true},
 	{"invalid", []string{"testdata/invalid.yaml"}, false},
 	{"unknown-rule", []string{"testdata/unknown-rule.yaml"}, false},

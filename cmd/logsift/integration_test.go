@@ -86,6 +86,7 @@ func TestZeroConfigCorpus(t *testing.T) {
 		}{
 			{"zero-config", nil, base + ".expected.log"},
 			{"keep-access", []string{"-config", "../../testdata/keep-access.yaml"}, base + ".expected-keep-access.log"},
+			{"keep-access-overrides", []string{"-config", "../../testdata/keep-access-overrides.yaml"}, base + ".expected-keep-access.log"},
 		} {
 			t.Run(filepath.Base(base)+"/"+tc.name, func(t *testing.T) {
 				want, err := os.ReadFile(tc.golden)
@@ -147,7 +148,7 @@ func TestCheck(t *testing.T) {
 		})
 	}
 	valid, _ := filepath.Glob("../../rules/testdata/valid/*.yaml")
-	valid = append(valid, "../../testdata/keep-access.yaml")
+	valid = append(valid, "../../testdata/keep-access.yaml", "../../testdata/keep-access-overrides.yaml")
 	for _, cfg := range valid {
 		if b, _ := os.ReadFile(cfg); !bytes.Contains(b, []byte("inputs:")) {
 			continue // valid YAML for the schema, but nothing to run: TestCheckRunGoldens

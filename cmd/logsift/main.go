@@ -459,12 +459,35 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdRules(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("rules", "logsift rules", stderr)
+	fs := newFlagSet("rules", "logsift rules [-config FILE]", stderr)
+	configPath := fs.String("config", "", "also show which pack rules FILE uses, disables and overrides, and its own rules")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
 	if code, ok := noArgs(fs, stderr); !ok {
 		return code
+	}
+	if *configPath != "" {
+		cfg, err := rules.Load(*configPath)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitFailure
+		}
+		fmt.Fprintf(stdout, "rules of %s, in evaluation order:\n", *configPath)
+		for _, r := range cfg.Rules {
+			from := "this file"
+			if r.Pack != "" {
+				from = "pack " + r.Pack
+			}
+			fmt.Fprintf(stdout, "  %s (%s)\n", r.Name, from)
+			for _, o := range r.Overridden {
+				fmt.Fprintf(stdout, "    overridden: %s\n", o)
+			}
+		}
+		for _, name := range cfg.Disable {
+			fmt.Fprintf(stdout, "  %s: disabled\n", name)
+		}
+		fmt.Fprintln(stdout)
 	}
 	for _, p := range rules.Packs() {
 		state := "opt-in (use: [" + p.Name + "])"

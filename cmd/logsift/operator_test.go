@@ -96,7 +96,7 @@ func TestCommandLineHelp(t *testing.T) {
 		{[]string{"check", "-config", "a.yaml", "b.yaml"}, 2, "", "unexpected arguments: b.yaml", ""},
 		{[]string{"run", "stray"}, 2, "", "unexpected arguments: stray", ""},
 		{[]string{"version", "-h"}, 0, "", "Usage: logsift version", "Flags:"},
-		{[]string{"rules", "-h"}, 0, "", "Usage: logsift rules", "Flags:"},
+		{[]string{"rules", "-config", "../../testdata/keep-access-overrides.yaml"}, 0, "werkzeug-ws-close (pack werkzeug)\n    overridden: pair.drop_partner: false\n", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
