@@ -110,35 +110,44 @@ func TestCommandLineHelp(t *testing.T) {
 }
 
 // TestOwnOutputIsNeverFollowed: the output file is also reachable under a
-// name the input glob matches (a hard link in the input directory), which
-// no check can see. logsift recognises it by device and inode and does not
-// read it: one appended line comes out exactly once.
+// name the input glob matches (a hard link or a symlink in the input
+// directory), which no check of the configuration can see. logsift
+// recognises it by device and inode and does not read it: one appended
+// line comes out exactly once.
 func TestOwnOutputIsNeverFollowed(t *testing.T) {
-	dir := t.TempDir()
-	in, outDir := filepath.Join(dir, "in"), filepath.Join(dir, "out")
-	for _, d := range []string{in, outDir} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out := filepath.Join(outDir, "filtered.log")
-	appendFile(t, out, "")
-	if err := os.Link(out, filepath.Join(in, "filtered.log")); err != nil {
-		t.Skip("no hard links here:", err)
-	}
-	cfg := writeConfig(t, dir, fmt.Sprintf(`
+	for _, link := range []string{"hard", "symbolic"} {
+		t.Run(link, func(t *testing.T) {
+			dir := t.TempDir()
+			in, outDir := filepath.Join(dir, "in"), filepath.Join(dir, "out")
+			for _, d := range []string{in, outDir} {
+				if err := os.Mkdir(d, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out := filepath.Join(outDir, "filtered.log")
+			appendFile(t, out, "")
+			mk := os.Link
+			if link == "symbolic" {
+				mk = os.Symlink
+			}
+			if err := mk(out, filepath.Join(in, "filtered.log")); err != nil {
+				t.Skip("no such links here:", err)
+			}
+			cfg := writeConfig(t, dir, fmt.Sprintf(`
 inputs: [{name: app, paths: [%q], start_at: beginning}]
 outputs: [{type: file, path: %q}]
 metrics: {listen: ""}
 `, filepath.Join(in, "*.log"), out))
-	d := startDaemon(t, cfg)
-	appendFile(t, filepath.Join(in, "app.log"), "one line\n")
-	waitFor(t, "the line", 20*time.Second, fileContains(out, []byte("one line\n")))
-	// Long enough for several rescans and reads of a looping file.
-	time.Sleep(1500 * time.Millisecond)
-	d.stop(t)
-	if b, _ := os.ReadFile(out); string(b) != "one line\n" {
-		t.Fatalf("output %q, want the line exactly once", b)
+			d := startDaemon(t, cfg)
+			appendFile(t, filepath.Join(in, "app.log"), "one line\n")
+			waitFor(t, "the line", 20*time.Second, fileContains(out, []byte("one line\n")))
+			// Long enough for several rescans and reads of a looping file.
+			time.Sleep(1500 * time.Millisecond)
+			d.stop(t)
+			if b, _ := os.ReadFile(out); string(b) != "one line\n" {
+				t.Fatalf("output %q, want the line exactly once", b)
+			}
+		})
 	}
 }
 
@@ -210,5 +219,35 @@ func TestReadmeExampleConfig(t *testing.T) {
 	}
 	if n < 10 {
 		t.Errorf("only %d corpus captures", n)
+	}
+}
+
+// TestCommandLineGoldens pins the overview, a command's help and an extra
+// argument's message.
+func TestCommandLineGoldens(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		golden string
+		stderr bool
+	}{
+		{[]string{"-h"}, 0, "testdata/cli/h.out", false},
+		{[]string{"help", "check"}, 0, "testdata/cli/help-check.out", false},
+		{[]string{"rules", "extra"}, 2, "testdata/cli/rules-extra.err", true},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			want, err := os.ReadFile(tc.golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := logsift(t, "", nil, tc.args...)
+			got := r.stdout
+			if tc.stderr {
+				got = r.stderr
+			}
+			if r.code != tc.code || !bytes.Equal(got, want) {
+				t.Errorf("exit %d (want %d), output:\n%s\nwant (%s):\n%s", r.code, tc.code, got, tc.golden, want)
+			}
+		})
 	}
 }
