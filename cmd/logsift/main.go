@@ -49,6 +49,7 @@ Usage:
   logsift run -config FILE         run the daemon described by FILE
   logsift -config FILE             same as run
   logsift check -config FILE       validate FILE; print every error as FILE:LINE:COL: message
+  logsift exec -- COMMAND ARGS...  run COMMAND, filtering its stdout and stderr apart
   logsift test FILE...             run rule unit tests
   logsift replay [flags] LOG...    run logs through the rules offline and report
   logsift rules                    list the built-in rule packs
@@ -88,6 +89,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdVersion(args, stdout, stderr)
 	case "manpage":
 		return cmdManpage(args, stdout, stderr)
+	case "exec":
+		return cmdExec(args, stdin, stdout, stderr)
 	case "help":
 		switch {
 		case len(args) == 0:
@@ -116,7 +119,7 @@ func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "-
 
 func isCommand(name string) bool {
 	switch name {
-	case "run", "check", "test", "replay", "rules", "version":
+	case "run", "check", "exec", "test", "replay", "rules", "version":
 		return true
 	}
 	return false

@@ -32,7 +32,7 @@ func cmdManpage(args []string, stdout, stderr io.Writer) int {
 		"errors its rules describe as harmless as whole multi-line events, counts every suppression as a " +
 		"Prometheus metric, and forwards everything else byte for byte, in order.\n")
 	b.WriteString(".SH COMMANDS\n")
-	for _, cmd := range []string{"run", "check", "test", "replay", "rules", "version"} {
+	for _, cmd := range []string{"run", "check", "exec", "test", "replay", "rules", "version"} {
 		var help bytes.Buffer
 		run([]string{cmd, "-h"}, nil, &help, &help)
 		fmt.Fprintf(&b, ".SS %s\n.nf\n%s\n.fi\n", cmd, roff(strings.TrimRight(help.String(), "\n")))
