@@ -133,17 +133,11 @@ func (s *stream) truncated(c *openFile) bool {
 	if !s.flush(c) {
 		return false
 	}
+	// The copy is read on from the offset reached even when it holds no
+	// more (lines written between the copy and the truncation were read
+	// from the live file, and are in neither file now): the files after it
+	// in the family, copies made while nothing read, come next.
 	cp := s.findCopy(c)
-	if cp != nil && cp.gz == nil {
-		if fi, err := cp.fd.Stat(); err == nil && fi.Size() <= c.w.offset() {
-			// The copy holds nothing beyond what was read (lines written
-			// between the copy and the truncation were read from the live
-			// file, and are in neither file now).
-			s.done[cp.key] = doneFile{key: cp.key, head: memberHeadOf(cp.fd), size: fi.Size(), opened: time.Now()}
-			cp.fd.Close()
-			cp = nil
-		}
-	}
 	if cp != nil {
 		s.log.Info("file truncated after being copied, reading the rest of the copy first",
 			"copy", cp.path, "offset", c.w.offset())

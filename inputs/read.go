@@ -288,13 +288,6 @@ func gzipHead(path string) []byte {
 	return head[:n]
 }
 
-// memberHeadOf returns the first bytes of an open plain file.
-func memberHeadOf(fd *os.File) []byte {
-	head := make([]byte, headBytes)
-	n, _ := fd.ReadAt(head, 0)
-	return head[:n]
-}
-
 // memberHead returns a listed member's first bytes (decompressed for .gz).
 func memberHead(m member) []byte {
 	if m.gz {
