@@ -44,6 +44,10 @@ install: build
 		deploy/systemd/logsift.service > '$(DESTDIR)$(UNITDIR)/logsift.service.tmp'
 	chmod 0644 '$(DESTDIR)$(UNITDIR)/logsift.service.tmp'
 	mv -f '$(DESTDIR)$(UNITDIR)/logsift.service.tmp' '$(DESTDIR)$(UNITDIR)/logsift.service'
+	sed -e 's|/usr/bin/logsift|$(BINDIR)/logsift|g' \
+		-e 's|/etc/logsift/|$(SYSCONFDIR)/logsift/|g' \
+		deploy/systemd/logsift-exec@.service > '$(DESTDIR)$(UNITDIR)/logsift-exec@.service'
+	chmod 0644 '$(DESTDIR)$(UNITDIR)/logsift-exec@.service'
 	@# An existing configuration is the operator's: never overwrite it.
 	if [ -e '$(DESTDIR)$(SYSCONFDIR)/logsift/logsift.yaml' ]; then \
 		echo 'keeping existing $(DESTDIR)$(SYSCONFDIR)/logsift/logsift.yaml'; \
@@ -65,6 +69,7 @@ install: build
 # Leaves the configuration in place, as package removal does.
 uninstall:
 	rm -f '$(DESTDIR)$(BINDIR)/logsift' '$(DESTDIR)$(UNITDIR)/logsift.service' \
+		'$(DESTDIR)$(UNITDIR)/logsift-exec@.service' \
 		'$(DESTDIR)$(SYSCONFDIR)/logrotate.d/logsift' \
 		'$(DESTDIR)$(DATADIR)/man/man1/logsift.1.gz' \
 		'$(DESTDIR)$(DATADIR)/bash-completion/completions/logsift' \

@@ -191,24 +191,27 @@ func TestUnitVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	unit, err := os.ReadFile(unitPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const execStart = "\nExecStart=/usr/bin/logsift "
-	if !bytes.Contains(unit, []byte(execStart)) {
-		t.Fatalf("unit has no %q line to rewrite", execStart)
-	}
-	unit = bytes.Replace(unit, []byte(execStart), []byte("\nExecStart="+bin+" "), 1)
-	copyPath := filepath.Join(dir, "logsift.service")
-	if err := os.WriteFile(copyPath, unit, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// verify exits 0 even for unknown keys or unparsable values, which it
-	// only reports on stderr: any output is a finding.
-	out, err := run(t, dir, []string{"SYSTEMD_COLORS=0"}, analyze, "verify", "--man=no", copyPath)
-	if err != nil || strings.TrimSpace(out) != "" {
-		t.Errorf("systemd-analyze verify: err=%v\n%s", err, out)
+	// The exec template is verified as an instance.
+	for src, name := range map[string]string{unitPath: "logsift.service", "systemd/logsift-exec@.service": "logsift-exec@webapp.service"} {
+		unit, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const execStart = "\nExecStart=/usr/bin/logsift "
+		if !bytes.Contains(unit, []byte(execStart)) {
+			t.Fatalf("%s has no %q line to rewrite", src, execStart)
+		}
+		unit = bytes.Replace(unit, []byte(execStart), []byte("\nExecStart="+bin+" "), 1)
+		copyPath := filepath.Join(dir, name)
+		if err := os.WriteFile(copyPath, unit, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// verify exits 0 even for unknown keys or unparsable values, which it
+		// only reports on stderr: any output is a finding.
+		out, err := run(t, dir, []string{"SYSTEMD_COLORS=0"}, analyze, "verify", "--man=no", copyPath)
+		if err != nil || strings.TrimSpace(out) != "" {
+			t.Errorf("systemd-analyze verify %s: err=%v\n%s", name, err, out)
+		}
 	}
 }
 
