@@ -152,6 +152,8 @@ func openOutput(o rules.OutputSpec, stdout io.Writer) (outputs.Output, error) {
 			return nil, err
 		}
 		return f, nil
+	case "journald":
+		return outputs.NewJournald(o.Name, o.Identifier, sel)
 	default:
 		return outputs.NewWriter(o.Name, stdout, sel), nil
 	}

@@ -115,13 +115,17 @@ type Ack struct {
 type OutBatch struct {
 	Data     []byte
 	Segments []Segment
-	Acks     []Ack
+	// EventEnds is the end in Data of every event, for outputs that write
+	// one record per event (the journal).
+	EventEnds []int
+	Acks      []Ack
 }
 
 // Add appends one event's bytes with its verdict, merging it into the
 // previous segment when the verdict is the same.
 func (b *OutBatch) Add(raw []byte, v Verdict) {
 	b.Data = append(b.Data, raw...)
+	b.EventEnds = append(b.EventEnds, len(b.Data))
 	if n := len(b.Segments); n > 0 && b.Segments[n-1].Verdict == v {
 		b.Segments[n-1].End = len(b.Data)
 		b.Segments[n-1].Events++
@@ -157,6 +161,7 @@ func (b *OutBatch) Each(fn func(data []byte, s Segment)) {
 func (b *OutBatch) Reset() {
 	b.Data = b.Data[:0]
 	b.Segments = b.Segments[:0]
+	b.EventEnds = b.EventEnds[:0]
 	b.Acks = b.Acks[:0]
 }
 

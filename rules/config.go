@@ -96,10 +96,11 @@ type Multiline struct {
 
 // OutputSpec is one configured output.
 type OutputSpec struct {
-	Name   string // metric label
-	Type   string // "stdout" or "file"
-	Path   string // for type file
-	Events string // "forwarded", "suppressed" or "all"
+	Name       string // metric label
+	Type       string // "stdout", "file" or "journald"
+	Path       string // for type file
+	Events     string // "forwarded", "suppressed" or "all"
+	Identifier string // SYSLOG_IDENTIFIER, for type journald
 }
 
 // Summary configures periodic suppression summaries.
@@ -129,7 +130,7 @@ var (
 	topKeys       = []string{"inputs", "use", "disable", "overrides", "rules", "outputs", "summary", "positions", "metrics"}
 	inputKeys     = []string{"name", "paths", "exclude", "start_at", "rotated", "rotate_wait", "format", "prefix", "suffix", "multiline"}
 	multilineKeys = []string{"preset", "start", "continue", "max_lines", "max_bytes", "flush_after"}
-	outputKeys    = []string{"type", "path", "events", "name"}
+	outputKeys    = []string{"type", "path", "events", "name", "identifier"}
 	prefixKinds   = []string{"auto", "none", "docker-compose", "journald-short", "kubernetes-cri"}
 )
 
@@ -723,9 +724,19 @@ func (d *decoder) output(n *yaml.Node, index int) (o OutputSpec, prefix string, 
 	n = yamlstrict.Deref(n)
 	o.Events = "forwarded"
 	if e, has := m["type"]; has {
-		o.Type, _ = s.enum(e.Val, "type", "stdout", "file")
+		o.Type, _ = s.enum(e.Val, "type", "stdout", "file", "journald")
 	} else {
-		s.Errorf(n, "type is required (stdout or file)")
+		s.Errorf(n, "type is required (stdout, file or journald)")
+	}
+	if e, has := m["identifier"]; has {
+		if o.Type != "journald" {
+			s.Errorf(e.Key, "identifier: only applies to type journald")
+		} else if o.Identifier, _ = s.Str(e.Val, "identifier"); o.Identifier == "" {
+			s.Errorf(yamlstrict.Deref(e.Val), "identifier: must not be empty")
+		}
+	}
+	if o.Type == "journald" && o.Identifier == "" {
+		o.Identifier = "logsift"
 	}
 	e, hasPath := m["path"]
 	switch {
@@ -736,7 +747,7 @@ func (d *decoder) output(n *yaml.Node, index int) (o OutputSpec, prefix string, 
 		if o.Path, ok = s.Str(e.Val, "path"); ok && o.Path == "" {
 			s.Errorf(yamlstrict.Deref(e.Val), "path: must not be empty")
 		}
-	case o.Type == "stdout" && hasPath:
+	case o.Type != "file" && hasPath:
 		s.Errorf(e.Key, "path: only applies to type file")
 	}
 	if e, has := m["events"]; has {
@@ -747,8 +758,8 @@ func (d *decoder) output(n *yaml.Node, index int) (o OutputSpec, prefix string, 
 		if o.Name, ok = s.Str(e.Val, "name"); ok && o.Name == "" {
 			s.Errorf(yamlstrict.Deref(e.Val), "name: must not be empty")
 		}
-	} else if o.Type == "stdout" {
-		o.Name = "stdout"
+	} else if o.Type == "stdout" || o.Type == "journald" {
+		o.Name = o.Type
 	} else if o.Path != "" {
 		o.Name = filepath.Base(o.Path)
 	}
