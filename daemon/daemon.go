@@ -467,7 +467,7 @@ func (d *Daemon) watchFiles(ctx context.Context, every time.Duration) {
 				// While a rotated file is still being read, the live file
 				// is all unread: the lag is at least its size.
 				n := fi.Size()
-				if dev, ino, ok := identity(fi); !ok || (dev == a.File.Dev && ino == a.File.Inode) {
+				if k, ok := positions.KeyOf(fi); !ok || (k.Dev == a.File.Dev && k.Inode == a.File.Inode) {
 					n -= a.Offset
 				}
 				if n > 0 {

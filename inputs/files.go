@@ -160,9 +160,17 @@ func (s *FileSource) Run(ctx context.Context, out chan<- *event.LineBatch) error
 
 // match evaluates the globs: sorted, without duplicates and exclusions.
 func (s *FileSource) match() []string {
-	var paths []string
+	paths, _ := s.matchAll()
+	return paths
+}
+
+// matchAll is match, and the patterns that matched no file at all.
+func (s *FileSource) matchAll() (paths, none []string) {
 	for _, pat := range s.cfg.Paths {
 		m, _ := filepath.Glob(pat) // patterns were validated
+		if len(m) == 0 {
+			none = append(none, pat)
+		}
 		for _, p := range m {
 			if !s.excluded(p) {
 				paths = append(paths, p)
@@ -170,7 +178,7 @@ func (s *FileSource) match() []string {
 		}
 	}
 	slices.Sort(paths)
-	return slices.Compact(paths)
+	return slices.Compact(paths), none
 }
 
 // named reports whether the input's patterns name path (whether or not it

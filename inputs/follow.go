@@ -115,11 +115,12 @@ func (r *followRun) scan(initial bool) []*stream {
 	r.claimMu.Lock()
 	r.own = own
 	r.claimMu.Unlock()
-	r.reportUnmatched(initial)
+	all, none := r.src.matchAll()
+	r.reportUnmatched(initial, none)
 	isLive := func(p string) bool { return r.src.named(p) }
 	families := map[string]bool{}
 	var matched []string
-	for _, path := range r.src.match() {
+	for _, path := range all {
 		if live, ok := familyOf(path, isLive); ok {
 			families[live] = true
 			continue
@@ -194,13 +195,7 @@ const unmatchedEvery = 5 * time.Minute
 
 // reportUnmatched records the patterns that match no file, and warns about
 // them at the start and then every unmatchedEvery while it lasts.
-func (r *followRun) reportUnmatched(initial bool) {
-	var none []string
-	for _, pat := range r.src.cfg.Paths {
-		if m, _ := filepath.Glob(pat); len(m) == 0 {
-			none = append(none, pat)
-		}
-	}
+func (r *followRun) reportUnmatched(initial bool, none []string) {
 	missingDir := map[string]bool{}
 	for _, pat := range none {
 		dir := filepath.Dir(pat)

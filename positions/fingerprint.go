@@ -53,7 +53,7 @@ func fingerprintPath(path string, key Key) (fileFingerprint, error) {
 	if err != nil {
 		return fileFingerprint{}, err
 	}
-	if k, ok := keyOf(fi); ok && k != key {
+	if k, ok := KeyOf(fi); ok && k != key {
 		return fileFingerprint{}, fmt.Errorf("%s: %w", path, errMoved)
 	}
 	sum, n, err := fingerprint(f, fi.Size())

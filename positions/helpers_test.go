@@ -125,7 +125,7 @@ func statKey(t *testing.T, path string) Key {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, ok := keyOf(fi)
+	k, ok := KeyOf(fi)
 	if !ok {
 		t.Skip("files have no device and inode on this platform")
 	}

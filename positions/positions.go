@@ -188,7 +188,7 @@ func sortEntries(es []Entry) {
 // forgets the stale entry and returns (0, true): the file is read from its
 // start.
 func (s *Store) Lookup(path string, f *os.File, fi os.FileInfo) (offset int64, found bool) {
-	key, ok := keyOf(fi)
+	key, ok := KeyOf(fi)
 	if !ok {
 		return 0, false
 	}
@@ -450,7 +450,7 @@ func vanished(e Entry) bool {
 	if err != nil {
 		return false
 	}
-	k, ok := keyOf(fi)
+	k, ok := KeyOf(fi)
 	return ok && k != e.Key()
 }
 

@@ -167,7 +167,7 @@ func TestSaveSkipsUnchanged(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		k, _ := keyOf(fi)
+		k, _ := KeyOf(fi)
 		return k, fi.ModTime()
 	}
 	k0, m0 := stamp()

@@ -4,6 +4,6 @@ package positions
 
 import "os"
 
-// keyOf cannot identify files on this platform: no saved position is ever
+// KeyOf cannot identify files on this platform: no saved position is ever
 // found for them.
-func keyOf(os.FileInfo) (Key, bool) { return Key{}, false }
+func KeyOf(os.FileInfo) (Key, bool) { return Key{}, false }

@@ -7,8 +7,9 @@ import (
 	"syscall"
 )
 
-// keyOf returns the device and inode of a file.
-func keyOf(fi os.FileInfo) (Key, bool) {
+// KeyOf returns the device and inode of a file; ok is false where the
+// platform has none.
+func KeyOf(fi os.FileInfo) (Key, bool) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return Key{}, false

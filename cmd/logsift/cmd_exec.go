@@ -141,11 +141,10 @@ func cmdExec(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	for _, s := range sigs {
 		forwarded[s] = true
 	}
-	var waitErr error
 wait:
 	for {
 		select {
-		case waitErr = <-exited:
+		case <-exited:
 			break wait
 		case sig := <-caught:
 			if sig == syscall.SIGHUP && *reloadHUP && *configPath != "" {
@@ -170,7 +169,7 @@ wait:
 			logger.Error("exec: filtering failed", "err", err)
 		}
 	}
-	return exitStatus(child.ProcessState, waitErr)
+	return exitStatus(child.ProcessState)
 }
 
 // streamConfig is the configuration of one of the command's streams: the
@@ -178,10 +177,7 @@ wait:
 // and writing to logsift's stream of the same name.
 func streamConfig(base *rules.Config, name string) *rules.Config {
 	cfg := *base
-	in := rules.Default().Inputs[0]
-	if len(base.Inputs) > 0 {
-		in = base.Inputs[0]
-	}
+	in := base.Inputs[0] // a configuration without inputs reads stdin
 	in.Name, in.Paths, in.Exclude = name, []string{"-"}, nil
 	cfg.Inputs = []rules.Input{in}
 	cfg.Outputs = []rules.OutputSpec{{Name: name, Type: "stdout", Events: "forwarded"}}
@@ -192,7 +188,7 @@ func streamConfig(base *rules.Config, name string) *rules.Config {
 
 // exitStatus is the shell's convention: the command's exit code, or
 // 128+N when signal N killed it.
-func exitStatus(ps *os.ProcessState, err error) int {
+func exitStatus(ps *os.ProcessState) int {
 	if ps == nil {
 		return exitFailure
 	}
@@ -202,6 +198,5 @@ func exitStatus(ps *os.ProcessState, err error) int {
 	if code := ps.ExitCode(); code >= 0 {
 		return code
 	}
-	_ = err
 	return exitFailure
 }

@@ -250,7 +250,7 @@ metrics: {listen: %q}
 	// check below says what is missing).
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if missingFrom(read(), onDisk) == 0 {
+		if analyse(read(), onDisk).missing == 0 {
 			break
 		}
 		time.Sleep(50 * time.Millisecond) // polling a condition
@@ -297,23 +297,6 @@ func seqsOnDisk(t *testing.T, dir string) map[int]bool {
 		}
 	}
 	return seqs
-}
-
-func missingFrom(out []byte, onDisk map[int]bool) int {
-	seen := map[int]bool{}
-	for _, l := range strings.SplitAfter(string(out), "\n") {
-		if m := rotationLine.FindStringSubmatch(l); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			seen[n] = true
-		}
-	}
-	missing := 0
-	for n := range onDisk {
-		if !seen[n] {
-			missing++
-		}
-	}
-	return missing
 }
 
 // analyse counts what the output got wrong. A line is misordered when it
