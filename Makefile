@@ -7,7 +7,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.revision=$(REVISION)
 # An execution count, not a duration: Go 1.26's fuzz coordinator can fail a
 # clean run with "context deadline exceeded" when a -fuzztime duration ends
 # while a worker is mid-call (go.dev/issue/75804); a count has no deadline.
-FUZZTIME ?= 40000x
+FUZZTIME ?= 100000x
 
 # Fuzz targets as package:target pairs; `make fuzz` runs each for FUZZTIME.
 FUZZ_TARGETS := ./filters:FuzzAssembler ./filters:FuzzPrefix ./rules:FuzzParse \
