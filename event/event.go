@@ -31,6 +31,10 @@ type LineBatch struct {
 	// EndOffset is the byte offset in the file just after the last line of
 	// Data. Line i ends at EndOffset - len(Data) + Ends[i].
 	EndOffset int64
+	// Origin, when the input knows more about where its lines come from
+	// than a path (a journal entry's fields), describes every line of the
+	// batch. Nil for files and stdin.
+	Origin *Origin
 	// release returns the batch's buffers to the input that produced it.
 	release func(*LineBatch)
 }
@@ -68,6 +72,21 @@ func (b *LineBatch) Reset() {
 	b.Data = b.Data[:0]
 	b.Ends = b.Ends[:0]
 	b.EndOffset = 0
+	b.Origin = nil
+}
+
+// Origin is what a journal entry said about its writer, kept so that an
+// output to the journal can write an event under its original identity.
+// An Origin is immutable once made: batches and output batches share it.
+type Origin struct {
+	Identifier string // SYSLOG_IDENTIFIER, or the process name
+	PID        string // _PID
+	Unit       string // _SYSTEMD_UNIT
+	Priority   string // PRIORITY, "" when the entry had none
+	// Fields are the entry's other fields that a client may set (no
+	// leading underscore), as NAME, value pairs in entry order, without
+	// MESSAGE, PRIORITY and SYSLOG_IDENTIFIER.
+	Fields [][2]string
 }
 
 // Release tells the producer the consumer is done with the batch's bytes.
@@ -118,7 +137,10 @@ type OutBatch struct {
 	// EventEnds is the end in Data of every event, for outputs that write
 	// one record per event (the journal).
 	EventEnds []int
-	Acks      []Ack
+	// Origins[i], when i < len(Origins), is event i's origin (nil when
+	// it has none); see OriginOf.
+	Origins []*Origin
+	Acks    []Ack
 }
 
 // Add appends one event's bytes with its verdict, merging it into the
@@ -132,6 +154,25 @@ func (b *OutBatch) Add(raw []byte, v Verdict) {
 		return
 	}
 	b.Segments = append(b.Segments, Segment{End: len(b.Data), Events: 1, Verdict: v})
+}
+
+// AddFrom is Add for an event whose lines came with an origin.
+func (b *OutBatch) AddFrom(raw []byte, v Verdict, o *Origin) {
+	if o != nil {
+		for len(b.Origins) < len(b.EventEnds) {
+			b.Origins = append(b.Origins, nil)
+		}
+		b.Origins = append(b.Origins, o)
+	}
+	b.Add(raw, v)
+}
+
+// OriginOf is event i's origin, nil when it has none.
+func (b *OutBatch) OriginOf(i int) *Origin {
+	if i < len(b.Origins) {
+		return b.Origins[i]
+	}
+	return nil
 }
 
 // Acknowledge records that the batch contains everything of a.File up to
@@ -162,6 +203,8 @@ func (b *OutBatch) Reset() {
 	b.Data = b.Data[:0]
 	b.Segments = b.Segments[:0]
 	b.EventEnds = b.EventEnds[:0]
+	clear(b.Origins) // let the garbage collector have origins no stream uses any more
+	b.Origins = b.Origins[:0]
 	b.Acks = b.Acks[:0]
 }
 

@@ -71,11 +71,14 @@ type engine struct {
 	arena  *arena
 	stats  *Stats
 
-	q       []held
-	head    int
-	seq     uint64
-	ev      rules.Event // the event being classified, kept here so matching allocates nothing
-	out     *event.OutBatch
+	q    []held
+	head int
+	seq  uint64
+	ev   rules.Event // the event being classified, kept here so matching allocates nothing
+	out  *event.OutBatch
+	// origin, set for sources whose lines have origins, names the origin
+	// of the event starting at an offset.
+	origin  func(start int64) *event.Origin
 	lastOff int64 // end offset of the last released event
 	hasOff  bool
 	trace   TraceFunc
@@ -391,10 +394,19 @@ func (e *engine) release(now time.Time, final bool) {
 	}
 }
 
+// put appends one event ending at file offset end to the output batch.
+func (e *engine) put(raw []byte, v event.Verdict, end int64) {
+	if e.origin == nil {
+		e.out.Add(raw, v)
+		return
+	}
+	e.out.AddFrom(raw, v, e.origin(end-int64(len(raw))))
+}
+
 // emitPlain passes on an event that matched nothing and was never held.
 func (e *engine) emitPlain(s *span) {
 	if e.out != nil {
-		e.out.Add(s.raw, event.Forwarded)
+		e.put(s.raw, event.Forwarded, s.endOffset)
 	}
 	if e.trace != nil {
 		e.trace(Decision{Raw: s.raw, Lines: s.lines, Verdict: event.Forwarded})
@@ -406,7 +418,7 @@ func (e *engine) emitPlain(s *span) {
 // emit passes a settled event to the output batch and the trace.
 func (e *engine) emit(h *held, raw []byte) {
 	if e.out != nil {
-		e.out.Add(raw, h.verdict)
+		e.put(raw, h.verdict, h.endOffset)
 	}
 	if e.trace != nil {
 		d := Decision{Raw: raw, Lines: h.lines, Verdict: h.verdict, Partner: h.partner, Sampled: h.sampled, Unpaired: h.unpaired}

@@ -52,6 +52,40 @@ type source struct {
 	// acked is the last acknowledgement handed out, so an idle source
 	// is not acknowledged again on every tick.
 	acked event.Ack
+	// origins are the origins of the lines not yet released, each with
+	// the offset of its first line, oldest first (journal inputs only).
+	origins []originAt
+}
+
+type originAt struct {
+	start int64
+	o     *event.Origin
+}
+
+// noteOrigin records that the lines from offset start on come from o.
+func (s *source) noteOrigin(start int64, o *event.Origin) {
+	if n := len(s.origins); n > 0 && s.origins[n-1].o == o {
+		return
+	}
+	s.origins = append(s.origins, originAt{start, o})
+}
+
+// originOf is the origin of the event starting at offset start, whose
+// lines are the oldest held: origins of earlier lines are dropped.
+func (s *source) originOf(start int64) *event.Origin {
+	i := 0
+	for i+1 < len(s.origins) && s.origins[i+1].start <= start {
+		i++
+	}
+	if i > 0 {
+		n := copy(s.origins, s.origins[i:])
+		clear(s.origins[n:])
+		s.origins = s.origins[:n]
+	}
+	if len(s.origins) == 0 {
+		return nil
+	}
+	return s.origins[0].o
 }
 
 // NewProcessor returns a processor for input applying rs in order.
@@ -131,6 +165,12 @@ func (p *Processor) Process(b *event.LineBatch, out *event.OutBatch, now time.Ti
 	p.stats.Bytes += uint64(len(b.Data))
 	s.eng.out = out
 	s.now = now
+	if b.Origin != nil {
+		if s.eng.origin == nil {
+			s.eng.origin = s.originOf
+		}
+		s.noteOrigin(b.EndOffset-int64(len(b.Data)), b.Origin)
+	}
 	for i := 0; i < b.Len(); i++ {
 		s.dec.push(b.Line(i), b.LineEndOffset(i), now, s.push)
 	}

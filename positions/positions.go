@@ -83,6 +83,7 @@ type Store struct {
 
 	mu      sync.Mutex
 	entries map[Key]*Entry
+	cursors map[string]Cursor // journal inputs, by input name
 	ttl     time.Duration
 	// gen counts changes; savedGen is the gen last written to disk, so
 	// Save can skip writing when nothing changed.
@@ -111,6 +112,7 @@ func Open(path string, logger *slog.Logger, now func() time.Time) (*Store, error
 		log:     logger,
 		now:     now,
 		entries: make(map[Key]*Entry),
+		cursors: make(map[string]Cursor),
 		ttl:     DefaultTTL,
 	}
 	data, err := os.ReadFile(path)
@@ -120,7 +122,7 @@ func Open(path string, logger *slog.Logger, now func() time.Time) (*Store, error
 	case err != nil:
 		return nil, fmt.Errorf("load positions: %w", err)
 	}
-	entries, err := decode(data)
+	entries, cursors, err := decode(data)
 	if err != nil {
 		s.log.Warn("ignoring unusable positions file; files without a saved position start according to start_at",
 			"path", path, "error", err)
@@ -131,6 +133,9 @@ func Open(path string, logger *slog.Logger, now func() time.Time) (*Store, error
 	}
 	for _, e := range entries {
 		s.entries[e.Key()] = &e
+	}
+	for _, c := range cursors {
+		s.cursors[c.Input] = c
 	}
 	return s, nil
 }

@@ -27,14 +27,17 @@ const errorLogEvery = time.Minute
 type fileFormat struct {
 	Version int     `json:"version"`
 	Files   []Entry `json:"files"`
+	// Journals holds journal inputs' cursors; absent when there are none,
+	// so a file without journal inputs reads as before.
+	Journals []Cursor `json:"journals,omitempty"`
 }
 
 // encode renders entries (sorted by the caller) as the positions file.
-func encode(entries []Entry) ([]byte, error) {
+func encode(entries []Entry, cursors []Cursor) ([]byte, error) {
 	if entries == nil {
 		entries = []Entry{} // "files": [] rather than null
 	}
-	data, err := json.MarshalIndent(fileFormat{Version: Version, Files: entries}, "", "  ")
+	data, err := json.MarshalIndent(fileFormat{Version: Version, Files: entries, Journals: cursors}, "", "  ")
 	if err != nil {
 		return nil, err
 	}
@@ -43,52 +46,62 @@ func encode(entries []Entry) ([]byte, error) {
 
 // decode parses a positions file, saying what is wrong with one that is
 // not a valid version-1 logsift positions file.
-func decode(data []byte) ([]Entry, error) {
+func decode(data []byte) ([]Entry, []Cursor, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, errors.New("the file is empty")
+		return nil, nil, errors.New("the file is empty")
 	}
 	if !json.Valid(data) {
 		// Unmarshal says where and how (e.g. "unexpected end of JSON
 		// input" for a truncated file).
 		var v any
 		err := json.Unmarshal(data, &v)
-		return nil, fmt.Errorf("not valid JSON (corrupt or truncated): %w", err)
+		return nil, nil, fmt.Errorf("not valid JSON (corrupt or truncated): %w", err)
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, errors.New("not a logsift positions file: the top level is not a JSON object")
+		return nil, nil, errors.New("not a logsift positions file: the top level is not a JSON object")
 	}
 	rawVersion, ok := top["version"]
 	if !ok {
-		return nil, errors.New("not a logsift positions file: no \"version\" field")
+		return nil, nil, errors.New("not a logsift positions file: no \"version\" field")
 	}
 	var version int
 	if err := json.Unmarshal(rawVersion, &version); err != nil {
-		return nil, fmt.Errorf("not a logsift positions file: \"version\" is %s, not a number", rawVersion)
+		return nil, nil, fmt.Errorf("not a logsift positions file: \"version\" is %s, not a number", rawVersion)
 	}
 	if version != Version {
-		return nil, fmt.Errorf("unsupported positions file version %d (this logsift reads version %d)", version, Version)
+		return nil, nil, fmt.Errorf("unsupported positions file version %d (this logsift reads version %d)", version, Version)
 	}
 	if _, ok := top["files"]; !ok {
-		return nil, errors.New("not a logsift positions file: no \"files\" field")
+		return nil, nil, errors.New("not a logsift positions file: no \"files\" field")
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var doc fileFormat
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("not a logsift positions file: %w", err)
+		return nil, nil, fmt.Errorf("not a logsift positions file: %w", err)
 	}
 	seen := make(map[Key]bool, len(doc.Files))
 	for i, e := range doc.Files {
 		if err := validate(e); err != nil {
-			return nil, fmt.Errorf("files[%d] (%q): %w", i, e.Path, err)
+			return nil, nil, fmt.Errorf("files[%d] (%q): %w", i, e.Path, err)
 		}
 		if seen[e.Key()] {
-			return nil, fmt.Errorf("files[%d] (%q): device %d inode %d listed twice", i, e.Path, e.Dev, e.Inode)
+			return nil, nil, fmt.Errorf("files[%d] (%q): device %d inode %d listed twice", i, e.Path, e.Dev, e.Inode)
 		}
 		seen[e.Key()] = true
 	}
-	return doc.Files, nil
+	inputs := make(map[string]bool, len(doc.Journals))
+	for i, c := range doc.Journals {
+		if err := validateCursor(c); err != nil {
+			return nil, nil, fmt.Errorf("journals[%d] (%q): %w", i, c.Input, err)
+		}
+		if inputs[c.Input] {
+			return nil, nil, fmt.Errorf("journals[%d]: input %q listed twice", i, c.Input)
+		}
+		inputs[c.Input] = true
+	}
+	return doc.Files, doc.Journals, nil
 }
 
 // validate checks one entry's fields for values logsift never writes.
@@ -133,9 +146,10 @@ func (s *Store) Save() error {
 	}
 	gen := s.gen
 	entries := s.snapshotLocked()
+	cursors := s.cursorsLocked()
 	s.mu.Unlock()
 
-	data, err := encode(entries)
+	data, err := encode(entries, cursors)
 	if err != nil {
 		return fmt.Errorf("save positions %s: %w", s.path, err)
 	}

@@ -25,7 +25,7 @@ func TestFormatGolden(t *testing.T) {
 			Fingerprint: sha([]byte("old app")), FingerprintSize: 512, Updated: at.Add(-time.Hour)},
 	}
 	sortEntries(entries)
-	got, err := encode(entries)
+	got, err := encode(entries, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestFormatGolden(t *testing.T) {
 }
 
 func TestEncodeEmpty(t *testing.T) {
-	got, err := encode(nil)
+	got, err := encode(nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +274,7 @@ func savedOffset(t *testing.T, path string) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries, err := decode(data)
+	entries, _, err := decode(data)
 	if err != nil {
 		t.Fatalf("reading a saved file: %v", err)
 	}

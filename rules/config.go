@@ -44,7 +44,11 @@ type Config struct {
 
 // Input is one source of lines: files matched by globs, or stdin.
 type Input struct {
-	Name    string   // metric label
+	Name string // metric label
+	// Type is InputFiles (the default) or InputJournald; Journal applies
+	// to the latter, the file settings to the former.
+	Type    string
+	Journal Journal
 	Paths   []string // globs; exactly ["-"] for stdin
 	Exclude []string // globs of paths to skip
 	StartAt string   // "end" or "beginning", for files without a saved position
@@ -128,7 +132,7 @@ const (
 
 var (
 	topKeys       = []string{"inputs", "use", "disable", "overrides", "rules", "outputs", "summary", "positions", "metrics"}
-	inputKeys     = []string{"name", "paths", "exclude", "start_at", "rotated", "rotate_wait", "format", "prefix", "suffix", "multiline"}
+	inputKeys     = []string{"name", "type", "paths", "exclude", "start_at", "rotated", "rotate_wait", "format", "prefix", "suffix", "multiline", "units", "identifiers", "matches", "directory", "files"}
 	multilineKeys = []string{"preset", "start", "continue", "max_lines", "max_bytes", "flush_after"}
 	outputKeys    = []string{"type", "path", "events", "name", "identifier"}
 	prefixKinds   = []string{"auto", "none", "docker-compose", "journald-short", "kubernetes-cri"}
@@ -445,7 +449,13 @@ func (d *decoder) input(n *yaml.Node, index int) (in Input, derived, ok bool) {
 		return in, false, false
 	}
 	n = yamlstrict.Deref(n)
-	in = Input{StartAt: "end", Format: record.Auto, Prefix: Prefix{Kind: "auto"}, Suffix: Suffix{Kind: "auto"}, Multiline: defaultMultiline()}
+	if e, has := m["type"]; has {
+		if t, _ := s.enum(e.Val, "type", InputFiles, InputJournald); t == InputJournald {
+			return d.journalInput(s, m, before)
+		}
+	}
+	s.notForFiles(m)
+	in = Input{Type: InputFiles, StartAt: "end", Format: record.Auto, Prefix: Prefix{Kind: "auto"}, Suffix: Suffix{Kind: "auto"}, Multiline: defaultMultiline()}
 	if e, has := m["name"]; has {
 		in.Name, _ = s.name(e.Val, "name")
 	} else if first := firstString(m["paths"].Val); first != "" {
@@ -466,9 +476,6 @@ func (d *decoder) input(n *yaml.Node, index int) (in Input, derived, ok bool) {
 			in.Exclude = append(in.Exclude, it.Value)
 		}
 	}
-	if e, has := m["start_at"]; has {
-		in.StartAt, _ = s.enum(e.Val, "start_at", "end", "beginning")
-	}
 	if e, has := m["rotated"]; has {
 		items, _ := s.StrList(e.Val, "rotated")
 		for _, it := range items {
@@ -483,6 +490,30 @@ func (d *decoder) input(n *yaml.Node, index int) (in Input, derived, ok bool) {
 	if e, has := m["rotate_wait"]; has {
 		in.RotateWait, _ = s.duration(e.Val, "rotate_wait", true)
 	}
+	in.common(s, m)
+	return in, derived, d.Reported() == before
+}
+
+// journalInput decodes an input of type journald.
+func (d *decoder) journalInput(s scope, m map[string]yamlstrict.Entry, before int) (in Input, derived, ok bool) {
+	s.notForJournald(m)
+	in = Input{Type: InputJournald, Name: "journald", StartAt: "end", Format: record.Auto,
+		Prefix: Prefix{Kind: "auto"}, Suffix: Suffix{Kind: "auto"}, Multiline: defaultMultiline()}
+	derived = true
+	if e, has := m["name"]; has {
+		in.Name, _ = s.name(e.Val, "name")
+		derived = false
+	}
+	in.Journal = s.journal(m)
+	in.common(s, m)
+	return in, derived, d.Reported() == before
+}
+
+// common decodes the settings every input type has.
+func (in *Input) common(s scope, m map[string]yamlstrict.Entry) {
+	if e, has := m["start_at"]; has {
+		in.StartAt, _ = s.enum(e.Val, "start_at", "end", "beginning")
+	}
 	if e, has := m["format"]; has {
 		in.Format, _ = s.enum(e.Val, "format", record.Formats()...)
 	}
@@ -495,7 +526,6 @@ func (d *decoder) input(n *yaml.Node, index int) (in Input, derived, ok bool) {
 	if e, has := m["multiline"]; has {
 		in.Multiline = s.multiline(e.Val)
 	}
-	return in, derived, d.Reported() == before
 }
 
 func (s scope) paths(n *yaml.Node) []string {

@@ -25,6 +25,11 @@ func (c *Config) resolveRelative(dir string) {
 		for j, p := range c.Inputs[i].Paths {
 			c.Inputs[i].Paths[j] = join(p)
 		}
+		jr := &c.Inputs[i].Journal
+		jr.Directory = join(jr.Directory)
+		for j, p := range jr.Files {
+			jr.Files[j] = join(p)
+		}
 	}
 	for i := range c.Outputs {
 		if c.Outputs[i].Type == "file" {
