@@ -11,7 +11,8 @@ FUZZTIME ?= 100000x
 
 # Fuzz targets as package:target pairs; `make fuzz` runs each for FUZZTIME.
 FUZZ_TARGETS := ./filters:FuzzAssembler ./filters:FuzzPrefix ./rules:FuzzParse \
-	./record:FuzzDecodeDocker ./record:FuzzJSONView ./record:FuzzCRI ./record:FuzzSuffix
+	./record:FuzzDecodeDocker ./record:FuzzJSONView ./record:FuzzCRI ./record:FuzzSuffix \
+	./inputs:FuzzExport
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
