@@ -58,6 +58,9 @@ type Daemon struct {
 
 	mu    sync.Mutex
 	acked map[string]map[string]event.Ack // input -> live path -> last acknowledgement
+	// journals are the journal inputs by name: their acknowledgements
+	// move a cursor, not a file position.
+	journals map[string]*inputs.JournalSource
 }
 
 // pipe is one input with its processor.
@@ -107,13 +110,14 @@ func New(opts Options) (*Daemon, error) {
 		opts.TickEvery = 50 * time.Millisecond
 	}
 	d := &Daemon{
-		opts:    opts,
-		log:     opts.Logger,
-		now:     opts.Now,
-		free:    make(chan *event.OutBatch, outBatches),
-		toOut:   make(chan *event.OutBatch, outBatches-2),
-		started: make(chan struct{}),
-		acked:   make(map[string]map[string]event.Ack),
+		opts:     opts,
+		log:      opts.Logger,
+		now:      opts.Now,
+		free:     make(chan *event.OutBatch, outBatches),
+		toOut:    make(chan *event.OutBatch, outBatches-2),
+		started:  make(chan struct{}),
+		acked:    make(map[string]map[string]event.Ack),
+		journals: make(map[string]*inputs.JournalSource),
 	}
 	for range outBatches {
 		d.free <- &event.OutBatch{}
@@ -195,6 +199,27 @@ func (d *Daemon) newPipe(in rules.Input) (*pipe, error) {
 			label = in.Name
 		}
 		p.summary = newSummarizer(d.opts.Config.Summary.Every, label, d.now())
+	}
+	if in.Type == rules.InputJournald {
+		jc := inputs.JournalConfig{
+			Input:        in.Name,
+			Select:       in.Journal.JournalctlArgs(),
+			StartAt:      in.StartAt,
+			Once:         d.opts.Once,
+			MaxLineBytes: in.Multiline.MaxBytes,
+			OnTruncated: func(dropped int) {
+				log.Warn("journal entry's MESSAGE cut at its size bound", "bytes_dropped", dropped)
+			},
+		}
+		if store := d.opts.Positions; store != nil {
+			jc.Cursors = store
+		}
+		js := inputs.NewJournal(jc, log)
+		p.src = js
+		p.ready = js.Ready()
+		d.journals[in.Name] = js
+		log.Info("reading the journal", "selection", in.Journal.String())
+		return p, nil
 	}
 	if len(in.Paths) == 1 && in.Paths[0] == "-" {
 		r := d.opts.Stdin
@@ -427,6 +452,10 @@ func (d *Daemon) recycle(b *event.OutBatch) {
 		d.mu.Lock()
 		for _, a := range b.Acks {
 			if a.Path == "-" {
+				continue
+			}
+			if j := d.journals[a.Input]; j != nil {
+				j.Acknowledge(a)
 				continue
 			}
 			if d.opts.Positions != nil {

@@ -255,6 +255,9 @@ func (s *JournalSource) pump(ctx context.Context, r io.Reader, out chan<- *event
 			// Nothing to filter, or logsift's own lines: the entry
 			// is done as soon as those before it are.
 			s.note(nil, 0, e.cursor)
+			if !x.buffered() && !flush() {
+				return ctx.Err()
+			}
 			continue
 		}
 		st, origin := s.stream(e)

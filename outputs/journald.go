@@ -12,9 +12,14 @@ import (
 // JournaldOutput writes every selected event to the systemd journal over
 // its native protocol, one entry per event: a multi-line event (a header
 // and its traceback) is one entry, not one per line. The entry's MESSAGE is
-// the event's bytes without the final newline, SYSLOG_IDENTIFIER the
-// configured identifier, PRIORITY the record's level where its text names
-// one (ERROR, WARNING, ...), else info.
+// the event's bytes without the final newline, PRIORITY the record's level
+// where its text names one (ERROR, WARNING, ...), else the original
+// entry's, else info. SYSLOG_IDENTIFIER is the configured identifier, or,
+// for an event read from the journal, the original entry's; such an event
+// also keeps the original's client fields, with SYSLOG_PID and
+// LOGSIFT_SOURCE_UNIT for its writer's PID and unit. Every entry carries
+// LOGSIFT_OUTPUT=<output name>, by which a journal input knows not to read
+// it back.
 type JournaldOutput struct {
 	name  string
 	ident string
@@ -25,6 +30,12 @@ type JournaldOutput struct {
 	// sends no entry twice.
 	batch *event.OutBatch
 	next  int
+
+	// The fields of the last origin seen, reused while events come from
+	// the same writer.
+	origin     *event.Origin
+	originVars map[string]string
+	ownVars    map[string]string
 }
 
 // NewJournald returns an output named name that sends the events sel
@@ -48,7 +59,6 @@ func (o *JournaldOutput) Write(b *event.OutBatch) error {
 	if o.batch != b {
 		o.batch, o.next = b, 0
 	}
-	vars := map[string]string{"SYSLOG_IDENTIFIER": o.ident}
 	seg, start := 0, 0
 	for i, end := range b.EventEnds {
 		for seg < len(b.Segments) && b.Segments[seg].End < end {
@@ -60,7 +70,12 @@ func (o *JournaldOutput) Write(b *event.OutBatch) error {
 		}
 		raw := b.Data[start:end]
 		msg := bytes.TrimSuffix(bytes.TrimSuffix(raw, []byte("\n")), []byte("\r"))
-		if err := o.send(string(msg), priorityOf(raw), vars); err != nil {
+		origin := b.OriginOf(i)
+		p, ok := priorityOf(raw)
+		if !ok && origin != nil {
+			p = originPriority(origin.Priority)
+		}
+		if err := o.send(string(msg), p, o.vars(origin)); err != nil {
 			o.next = i
 			return fmt.Errorf("output %q: journal: %w", o.name, err)
 		}
@@ -68,6 +83,41 @@ func (o *JournaldOutput) Write(b *event.OutBatch) error {
 	}
 	o.batch, o.next = nil, 0
 	return nil
+}
+
+// vars are the fields of an entry for an event with origin (nil: none).
+func (o *JournaldOutput) vars(origin *event.Origin) map[string]string {
+	if origin == nil {
+		if o.ownVars == nil {
+			o.ownVars = map[string]string{"SYSLOG_IDENTIFIER": o.ident, "LOGSIFT_OUTPUT": o.name}
+		}
+		return o.ownVars
+	}
+	if origin == o.origin {
+		return o.originVars
+	}
+	vars := make(map[string]string, len(origin.Fields)+4)
+	for _, f := range origin.Fields {
+		vars[f[0]] = f[1]
+	}
+	vars["SYSLOG_IDENTIFIER"] = origin.Identifier
+	if origin.PID != "" {
+		vars["SYSLOG_PID"] = origin.PID
+	}
+	if origin.Unit != "" {
+		vars["LOGSIFT_SOURCE_UNIT"] = origin.Unit
+	}
+	vars["LOGSIFT_OUTPUT"] = o.name
+	o.origin, o.originVars = origin, vars
+	return vars
+}
+
+// originPriority reads a journal entry's PRIORITY, info when it has none.
+func originPriority(p string) journal.Priority {
+	if len(p) == 1 && p[0] >= '0' && p[0] <= '7' {
+		return journal.Priority(p[0] - '0')
+	}
+	return journal.PriInfo
 }
 
 // Flush has nothing to do: every entry is sent by Write.
@@ -88,9 +138,9 @@ var levels = []struct {
 }
 
 // priorityOf finds the level a record's first line names as a word of its
-// own (" ERROR ", "[ERROR]", ":ERROR:", "\"levelname\": \"ERROR\""), else
-// info.
-func priorityOf(raw []byte) journal.Priority {
+// own (" ERROR ", "[ERROR]", ":ERROR:", "\"levelname\": \"ERROR\""); ok is
+// false (and the priority info) when it names none.
+func priorityOf(raw []byte) (p journal.Priority, ok bool) {
 	line := raw
 	if i := bytes.IndexByte(line, '\n'); i >= 0 {
 		line = line[:i]
@@ -116,7 +166,7 @@ func priorityOf(raw []byte) journal.Priority {
 			off = end
 		}
 	}
-	return best
+	return best, at <= len(line)
 }
 
 func isWordByte(c byte) bool {

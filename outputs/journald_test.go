@@ -62,8 +62,47 @@ func TestPriorityOf(t *testing.T) {
 		"CRITICAL:root:disk full":            journal.PriCrit,
 		"ERRORS only":                        journal.PriInfo,
 	} {
-		if got := priorityOf([]byte(in)); got != want {
+		if got, _ := priorityOf([]byte(in)); got != want {
 			t.Errorf("priorityOf(%q) = %d, want %d", in, got, want)
 		}
+	}
+}
+
+// TestJournaldKeepsOrigin: an event read from the journal is written under
+// its writer's identity and fields; its priority is the record's level,
+// else the original entry's.
+func TestJournaldKeepsOrigin(t *testing.T) {
+	type entry struct {
+		msg  string
+		p    journal.Priority
+		vars map[string]string
+	}
+	var got []entry
+	o := &JournaldOutput{name: "filtered", ident: "logsift", sel: SelectForwarded, send: func(msg string, p journal.Priority, vars map[string]string) error {
+		got = append(got, entry{msg, p, vars})
+		return nil
+	}}
+	web := &event.Origin{Identifier: "webapp", PID: "42", Unit: "webapp.service", Priority: "3", Fields: [][2]string{{"CODE_LINE", "7"}}}
+	b := &event.OutBatch{}
+	b.AddFrom([]byte("plain line from stderr\n"), event.Forwarded, web)
+	b.AddFrom([]byte("INFO:werkzeug:GET / 200\n"), event.Forwarded, web)
+	b.Add([]byte("logsift summary\n"), event.Forwarded)
+	if err := o.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d entries", len(got))
+	}
+	if got[0].p != journal.PriErr || got[1].p != journal.PriInfo || got[2].p != journal.PriInfo {
+		t.Errorf("priorities %d %d %d, want 3 6 6", got[0].p, got[1].p, got[2].p)
+	}
+	want := map[string]string{"SYSLOG_IDENTIFIER": "webapp", "SYSLOG_PID": "42", "LOGSIFT_SOURCE_UNIT": "webapp.service", "CODE_LINE": "7", "LOGSIFT_OUTPUT": "filtered"}
+	for k, v := range want {
+		if got[0].vars[k] != v {
+			t.Errorf("field %s = %q, want %q", k, got[0].vars[k], v)
+		}
+	}
+	if got[2].vars["SYSLOG_IDENTIFIER"] != "logsift" || got[2].vars["SYSLOG_PID"] != "" {
+		t.Errorf("an event without origin has fields %v", got[2].vars)
 	}
 }

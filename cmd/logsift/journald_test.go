@@ -32,6 +32,17 @@ func startJournald(t *testing.T) {
 	if err := os.MkdirAll("/run/systemd/journal", 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// A runtime drop-in (removed afterwards): no rate limit, since the
+	// tests write whole captures at once, and a volatile journal, so
+	// tests leave nothing in /var/log/journal.
+	const dropIn = "/run/systemd/journald.conf.d/50-logsift-test.conf"
+	if err := os.MkdirAll("/run/systemd/journald.conf.d", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dropIn, []byte("[Journal]\nRateLimitBurst=0\nStorage=volatile\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(dropIn) })
 	cmd := exec.Command(bin)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -53,6 +64,18 @@ func journalEntries(t *testing.T, ident string) (msgs, prios []string) {
 	if err != nil {
 		return nil, nil
 	}
+	for _, e := range parseJournalJSON(t, out) {
+		msgs = append(msgs, e["MESSAGE"])
+		prios = append(prios, e["PRIORITY"])
+	}
+	return msgs, prios
+}
+
+// parseJournalJSON reads journalctl -o json output: one object per entry,
+// fields that are not valid UTF-8 as arrays of bytes.
+func parseJournalJSON(t *testing.T, out []byte) []map[string]string {
+	t.Helper()
+	var entries []map[string]string
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		if line == "" {
 			continue
@@ -61,21 +84,25 @@ func journalEntries(t *testing.T, ident string) (msgs, prios []string) {
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			t.Fatalf("journalctl -o json: %v: %s", err, line)
 		}
-		var msg string
-		switch m := e["MESSAGE"].(type) {
-		case string:
-			msg = m
-		case []any: // not valid UTF-8: an array of bytes
-			b := make([]byte, len(m))
-			for i, v := range m {
-				b[i] = byte(v.(float64))
+		m := make(map[string]string, len(e))
+		for k, v := range e {
+			switch v := v.(type) {
+			case string:
+				m[k] = v
+			case []any:
+				b := make([]byte, len(v))
+				for i, c := range v {
+					f, _ := c.(float64)
+					b[i] = byte(f)
+				}
+				m[k] = string(b)
+			default:
+				m[k] = fmt.Sprint(v)
 			}
-			msg = string(b)
 		}
-		msgs = append(msgs, msg)
-		prios = append(prios, fmt.Sprint(e["PRIORITY"]))
+		entries = append(entries, m)
 	}
-	return msgs, prios
+	return entries
 }
 
 // TestJournaldOutput: what logsift forwards from a corpus capture is in

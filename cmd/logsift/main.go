@@ -451,6 +451,10 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	if *verbose {
 		for _, in := range cfg.Inputs {
+			if in.Type == rules.InputJournald {
+				fmt.Fprintf(stdout, "input %s: %s (journalctl %s)\n", in.Name, in.Journal, strings.Join(in.Journal.JournalctlArgs(), " "))
+				continue
+			}
 			fmt.Fprintf(stdout, "input %s: %s\n", in.Name, strings.Join(in.Paths, " "))
 		}
 	}
