@@ -48,6 +48,11 @@ install: build
 		-e 's|/etc/logsift/|$(SYSCONFDIR)/logsift/|g' \
 		deploy/systemd/logsift-exec@.service > '$(DESTDIR)$(UNITDIR)/logsift-exec@.service'
 	chmod 0644 '$(DESTDIR)$(UNITDIR)/logsift-exec@.service'
+	sed -e 's|/usr/bin/logsift|$(BINDIR)/logsift|g' \
+		-e 's|/etc/logsift/|$(SYSCONFDIR)/logsift/|g' \
+		-e 's|/usr/share/logsift/|$(DATADIR)/logsift/|g' \
+		deploy/systemd/logsift-journal.service > '$(DESTDIR)$(UNITDIR)/logsift-journal.service'
+	chmod 0644 '$(DESTDIR)$(UNITDIR)/logsift-journal.service'
 	@# An existing configuration is the operator's: never overwrite it.
 	if [ -e '$(DESTDIR)$(SYSCONFDIR)/logsift/logsift.yaml' ]; then \
 		echo 'keeping existing $(DESTDIR)$(SYSCONFDIR)/logsift/logsift.yaml'; \
@@ -56,10 +61,12 @@ install: build
 	fi
 	$(INSTALL) -m 0644 deploy/logrotate/logsift '$(DESTDIR)$(SYSCONFDIR)/logrotate.d/logsift'
 	$(INSTALL) -d -m 0755 '$(DESTDIR)$(DATADIR)/logsift/prometheus' '$(DESTDIR)$(DATADIR)/logsift/grafana' \
+		'$(DESTDIR)$(DATADIR)/logsift/examples' \
 		'$(DESTDIR)$(DATADIR)/man/man1' '$(DESTDIR)$(DATADIR)/bash-completion/completions' \
 		'$(DESTDIR)$(DATADIR)/zsh/vendor-completions'
 	$(INSTALL) -m 0644 deploy/prometheus/alerts.yml '$(DESTDIR)$(DATADIR)/logsift/prometheus/alerts.yml'
 	$(INSTALL) -m 0644 deploy/grafana/logsift.json '$(DESTDIR)$(DATADIR)/logsift/grafana/logsift.json'
+	$(INSTALL) -m 0644 deploy/journal.yaml '$(DESTDIR)$(DATADIR)/logsift/examples/journal.yaml'
 	$(INSTALL) -m 0644 deploy/completion/logsift.bash '$(DESTDIR)$(DATADIR)/bash-completion/completions/logsift'
 	$(INSTALL) -m 0644 deploy/completion/_logsift '$(DESTDIR)$(DATADIR)/zsh/vendor-completions/_logsift'
 	@# The man page is the commands' own help.
@@ -70,6 +77,7 @@ install: build
 uninstall:
 	rm -f '$(DESTDIR)$(BINDIR)/logsift' '$(DESTDIR)$(UNITDIR)/logsift.service' \
 		'$(DESTDIR)$(UNITDIR)/logsift-exec@.service' \
+		'$(DESTDIR)$(UNITDIR)/logsift-journal.service' \
 		'$(DESTDIR)$(SYSCONFDIR)/logrotate.d/logsift' \
 		'$(DESTDIR)$(DATADIR)/man/man1/logsift.1.gz' \
 		'$(DESTDIR)$(DATADIR)/bash-completion/completions/logsift' \

@@ -192,7 +192,8 @@ func TestUnitVerify(t *testing.T) {
 	}
 
 	// The exec template is verified as an instance.
-	for src, name := range map[string]string{unitPath: "logsift.service", "systemd/logsift-exec@.service": "logsift-exec@webapp.service"} {
+	for src, name := range map[string]string{unitPath: "logsift.service", "systemd/logsift-exec@.service": "logsift-exec@webapp.service",
+		"systemd/logsift-journal.service": "logsift-journal.service"} {
 		unit, err := os.ReadFile(src)
 		if err != nil {
 			t.Fatal(err)
@@ -247,12 +248,17 @@ func TestUnitSecurityExposure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	journalUnit, err := filepath.Abs("systemd/logsift-journal.service")
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name   string
 		unit   string
 		within bool
 	}{
 		{"shipped unit", abs, true},
+		{"journal unit", journalUnit, true},
 		{"unhardened unit", bare, false},
 	}
 	for _, tt := range tests {
@@ -285,6 +291,10 @@ func TestExampleConfigChecks(t *testing.T) {
 	if err := os.WriteFile(broken, append(raw, []byte("\nsumary:\n  every: 1m\n")...), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	journal, err := filepath.Abs("journal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		config   string
@@ -292,6 +302,7 @@ func TestExampleConfigChecks(t *testing.T) {
 		wantOut  string
 	}{
 		{"example", example, 0, ""},
+		{"journal example", journal, 0, ""},
 		{"unknown key", broken, 1, broken + ":"},
 	}
 	for _, tt := range tests {
