@@ -30,6 +30,9 @@ type Config struct {
 	// InputsGiven is whether the file has an inputs section (without one,
 	// Inputs is stdin).
 	InputsGiven bool
+	// OutputsGiven is whether the file has an outputs section (without
+	// one, Outputs is stdout).
+	OutputsGiven bool
 	Use         []string // packs in use
 	Disable     []string // pack rules switched off
 	Outputs     []OutputSpec
@@ -203,6 +206,7 @@ func (d *decoder) config(root *yaml.Node, packs []*Pack) *Config {
 		cfg.InputsGiven = true
 	}
 	if e, has := m["outputs"]; has {
+		cfg.OutputsGiven = true
 		cfg.Outputs = d.outputs(e.Val)
 	}
 	var userRules []*Rule

@@ -174,13 +174,16 @@ wait:
 
 // streamConfig is the configuration of one of the command's streams: the
 // rules of base, with its first input's record settings, reading the pipe
-// and writing to logsift's stream of the same name.
+// and writing to logsift's stream of the same name, or to base's outputs
+// when it names some.
 func streamConfig(base *rules.Config, name string) *rules.Config {
 	cfg := *base
 	in := base.Inputs[0] // a configuration without inputs reads stdin
-	in.Name, in.Paths, in.Exclude = name, []string{"-"}, nil
+	in.Name, in.Type, in.Paths, in.Exclude = name, rules.InputFiles, []string{"-"}, nil
 	cfg.Inputs = []rules.Input{in}
-	cfg.Outputs = []rules.OutputSpec{{Name: name, Type: "stdout", Events: "forwarded"}}
+	if !base.OutputsGiven {
+		cfg.Outputs = []rules.OutputSpec{{Name: name, Type: "stdout", Events: "forwarded"}}
+	}
 	cfg.Positions = rules.Positions{}
 	cfg.Metrics = rules.Metrics{}
 	return &cfg

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -90,5 +92,34 @@ while True:
 	}
 	if r := logsift(t, "", nil, "exec", "--", "/nonexistent/command"); r.code != 127 {
 		t.Errorf("missing command: exit %d, want 127", r.code)
+	}
+}
+
+// TestExecToConfiguredOutputs: with outputs in -config, the command's
+// filtered lines go there instead of logsift's own streams.
+func TestExecToConfiguredOutputs(t *testing.T) {
+	requirePython(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "filtered.log")
+	cfg := writeConfig(t, dir, fmt.Sprintf("inputs: [{paths: [\"-\"]}]\noutputs: [{type: file, path: %q}]\n", out))
+	capture := "../../testdata/corpus/k_py313_plain.log"
+	want, err := os.ReadFile("../../testdata/corpus/k_py313_plain.expected.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := "import sys; sys.stderr.buffer.write(open(sys.argv[1], 'rb').read()); sys.exit(5)"
+	r := logsift(t, "", nil, "exec", "-config", cfg, "--", "python3", "-c", child, capture)
+	if r.code != 5 {
+		t.Errorf("exit %d, want 5; stderr:\n%.500s", r.code, r.stderr)
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output file is not the expected output (%d bytes, want %d): %s", len(got), len(want), firstLineDiff(string(got), string(want)))
+	}
+	if len(r.stderr) != 0 || len(r.stdout) != 0 {
+		t.Errorf("logsift's own streams got %d and %d bytes", len(r.stdout), len(r.stderr))
 	}
 }

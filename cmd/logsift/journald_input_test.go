@@ -168,3 +168,32 @@ func forwardedEntries(t *testing.T, ident string) []string {
 	}
 	return msgs
 }
+
+// TestReadmeJournalConfig: the README's journald input example passes
+// check, and check -v shows the journalctl selection it makes.
+func TestReadmeJournalConfig(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "## The journal in and out\n")
+	if !ok {
+		t.Fatal("README has no section on the journal")
+	}
+	_, rest, ok = strings.Cut(rest, "```yaml\n")
+	if !ok {
+		t.Fatal("the journal section has no example")
+	}
+	example, _, _ := strings.Cut(rest, "```")
+	dir := t.TempDir()
+	example = strings.ReplaceAll(example, "/var/lib/logsift/", dir+"/")
+	cfg := writeConfig(t, dir, example)
+	r := logsift(t, "", nil, "check", "-v", "-config", cfg)
+	if r.code != 0 {
+		t.Fatalf("check: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	want := "_SYSTEMD_UNIT=webapp.service _TRANSPORT=stdout + _SYSTEMD_UNIT=worker.service _TRANSPORT=stdout + SYSLOG_IDENTIFIER=api _TRANSPORT=stdout"
+	if !strings.Contains(string(r.stdout), want) {
+		t.Errorf("check -v does not show the selection %q:\n%s", want, r.stdout)
+	}
+}
