@@ -124,7 +124,7 @@ func New(opts Options) (*Daemon, error) {
 	}
 	cfg := opts.Config
 	for _, o := range cfg.Outputs {
-		out, err := openOutput(o, opts.Stdout)
+		out, err := openOutput(o, opts.Stdout, opts.Metrics, d.log)
 		if err != nil {
 			d.closeOutputs()
 			return nil, err
@@ -144,7 +144,7 @@ func New(opts Options) (*Daemon, error) {
 	return d, nil
 }
 
-func openOutput(o rules.OutputSpec, stdout io.Writer) (outputs.Output, error) {
+func openOutput(o rules.OutputSpec, stdout io.Writer, m *metrics.Metrics, log *slog.Logger) (outputs.Output, error) {
 	sel, err := outputs.ParseSelection(o.Events)
 	if err != nil {
 		return nil, fmt.Errorf("output %q: %w", o.Name, err)
@@ -158,6 +158,12 @@ func openOutput(o rules.OutputSpec, stdout io.Writer) (outputs.Output, error) {
 		return f, nil
 	case "journald":
 		return outputs.NewJournald(o.Name, o.Identifier, sel)
+	case "otlp":
+		c := o.OTLP
+		return outputs.NewOTLP(o.Name, outputs.OTLPConfig{
+			Endpoint: c.Endpoint, Headers: c.Headers, CAFile: c.TLS.CAFile, CertFile: c.TLS.CertFile, KeyFile: c.TLS.KeyFile,
+			Insecure: c.TLS.InsecureSkipVerify, Timeout: c.Timeout, Gzip: c.Gzip, Resource: c.Resource, BatchBytes: c.BatchBytes,
+		}, sel, m.Remote.Output(o.Name), log.With("output", o.Name))
 	default:
 		return outputs.NewWriter(o.Name, stdout, sel), nil
 	}
@@ -529,6 +535,7 @@ func (d *Daemon) process(p *pipe, lines <-chan *event.LineBatch) {
 	take := func() *event.OutBatch {
 		if out == nil {
 			out = <-d.free
+			out.Input = p.cfg.Name
 		}
 		return out
 	}

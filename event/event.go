@@ -140,6 +140,11 @@ type OutBatch struct {
 	// Origins[i], when i < len(Origins), is event i's origin (nil when
 	// it has none); see OriginOf.
 	Origins []*Origin
+	// Input is the configured input whose events the batch holds (each
+	// processor fills its own batches); Paths say which file each event
+	// came from, as runs: see PathOf.
+	Input string
+	Paths []PathRun
 	Acks    []Ack
 }
 
@@ -154,6 +159,38 @@ func (b *OutBatch) Add(raw []byte, v Verdict) {
 		return
 	}
 	b.Segments = append(b.Segments, Segment{End: len(b.Data), Events: 1, Verdict: v})
+}
+
+// PathRun says that the events from First on (up to the next run) came
+// from Path.
+type PathRun struct {
+	First int
+	Path  string
+}
+
+// NotePath records that the events added next come from path. It costs
+// nothing while the path stays the same.
+func (b *OutBatch) NotePath(path string) {
+	if n := len(b.Paths); n > 0 && b.Paths[n-1].Path == path {
+		return
+	}
+	b.Paths = append(b.Paths, PathRun{First: len(b.EventEnds), Path: path})
+}
+
+// PathOf is the path event i came from ("" when none was noted). run is
+// a hint, the index of the run of an earlier event; it returns the run
+// of event i for the next call.
+func (b *OutBatch) PathOf(i, run int) (string, int) {
+	if run >= len(b.Paths) || run < 0 || (run < len(b.Paths) && b.Paths[run].First > i) {
+		run = 0
+	}
+	for run+1 < len(b.Paths) && b.Paths[run+1].First <= i {
+		run++
+	}
+	if run >= len(b.Paths) || b.Paths[run].First > i {
+		return "", run
+	}
+	return b.Paths[run].Path, run
 }
 
 // AddFrom is Add for an event whose lines came with an origin.
@@ -205,6 +242,8 @@ func (b *OutBatch) Reset() {
 	b.EventEnds = b.EventEnds[:0]
 	clear(b.Origins) // let the garbage collector have origins no stream uses any more
 	b.Origins = b.Origins[:0]
+	b.Paths = b.Paths[:0]
+	b.Input = ""
 	b.Acks = b.Acks[:0]
 }
 

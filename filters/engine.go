@@ -79,6 +79,7 @@ type engine struct {
 	// origin, set for sources whose lines have origins, names the origin
 	// of the event starting at an offset.
 	origin  func(start int64) *event.Origin
+	path    string // the source's, noted with every event for outputs
 	lastOff int64 // end offset of the last released event
 	hasOff  bool
 	trace   TraceFunc
@@ -396,6 +397,7 @@ func (e *engine) release(now time.Time, final bool) {
 
 // put appends one event ending at file offset end to the output batch.
 func (e *engine) put(raw []byte, v event.Verdict, end int64) {
+	e.out.NotePath(e.path)
 	if e.origin == nil {
 		e.out.Add(raw, v)
 		return

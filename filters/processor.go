@@ -147,6 +147,7 @@ func (p *Processor) source(path string, file event.FileID, out *event.OutBatch) 
 		s = &source{path: path, file: file}
 		s.eng = newEngine(p.rules, &s.arena, &p.stats)
 		s.eng.trace = p.trace
+		s.eng.path = path
 		s.asm = newAssembler(p.input.Multiline, &s.arena, s.eng.add)
 		s.dec = p.newDecoder(path)
 		s.push = func(l *logicalLine) { s.asm.push(l, s.now) }

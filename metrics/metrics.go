@@ -51,6 +51,9 @@ type Metrics struct {
 	reloadOK   prometheus.Gauge
 	reloadTime prometheus.Gauge
 
+	// Remote are the metrics of network outputs.
+	Remote *Remote
+
 	mu sync.Mutex
 	// Label values that may have series, so SetConfig knows what to delete
 	// when a reload removes an input, rule or output.
@@ -135,6 +138,11 @@ func New(reg prometheus.Registerer, bi BuildInfo) (*Metrics, error) {
 		m.outputEvents, m.outputErrors,
 		m.reloadOK, m.reloadTime,
 	}
+	remote, err := NewRemote(reg)
+	if err != nil {
+		return nil, err
+	}
+	m.Remote = remote
 	for _, c := range own {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register logsift metrics: %w", err)

@@ -108,6 +108,7 @@ type OutputSpec struct {
 	Path       string // for type file
 	Events     string // "forwarded", "suppressed" or "all"
 	Identifier string // SYSLOG_IDENTIFIER, for type journald
+	OTLP       *OTLP  // for type otlp
 }
 
 // Summary configures periodic suppression summaries.
@@ -751,16 +752,25 @@ func (d *decoder) output(n *yaml.Node, index int) (o OutputSpec, prefix string, 
 	}
 	s := d.scope(prefix)
 	before := d.Reported()
-	m, ok := s.Mapping(n, "", "output", outputKeys)
+	m, ok := s.Mapping(n, "", "output", append(slices.Clip(outputKeys), otlpKeys...))
 	if !ok {
 		return o, prefix, false
 	}
 	n = yamlstrict.Deref(n)
 	o.Events = "forwarded"
 	if e, has := m["type"]; has {
-		o.Type, _ = s.enum(e.Val, "type", "stdout", "file", "journald")
+		o.Type, _ = s.enum(e.Val, "type", "stdout", "file", "journald", "otlp")
 	} else {
-		s.Errorf(n, "type is required (stdout, file or journald)")
+		s.Errorf(n, "type is required (stdout, file, journald or otlp)")
+	}
+	if o.Type == "otlp" {
+		o.OTLP = s.otlp(n, m)
+	} else {
+		for _, k := range otlpKeys {
+			if e, has := m[k]; has {
+				s.Errorf(e.Key, "%s: only applies to type otlp", k)
+			}
+		}
 	}
 	if e, has := m["identifier"]; has {
 		if o.Type != "journald" {
@@ -792,7 +802,7 @@ func (d *decoder) output(n *yaml.Node, index int) (o OutputSpec, prefix string, 
 		if o.Name, ok = s.Str(e.Val, "name"); ok && o.Name == "" {
 			s.Errorf(yamlstrict.Deref(e.Val), "name: must not be empty")
 		}
-	} else if o.Type == "stdout" || o.Type == "journald" {
+	} else if o.Type == "stdout" || o.Type == "journald" || o.Type == "otlp" {
 		o.Name = o.Type
 	} else if o.Path != "" {
 		o.Name = filepath.Base(o.Path)
