@@ -31,10 +31,7 @@ type Journal struct {
 	Files     []string
 }
 
-// journalKeys are the keys of a journald input; the keys about files do
-// not apply.
 var (
-	journalKeys   = []string{"name", "type", "units", "identifiers", "matches", "directory", "files", "start_at", "format", "prefix", "suffix", "multiline"}
 	journalField  = regexp.MustCompile(`^[A-Z0-9_]+$`)
 	unitSuffixes  = []string{".service", ".socket", ".target", ".timer", ".scope", ".slice", ".mount", ".path", ".swap", ".device", ".automount"}
 	journalOnlyOf = map[string]bool{"units": true, "identifiers": true, "matches": true, "directory": true, "files": true}
