@@ -61,7 +61,8 @@ type Fanout struct {
 	busySince atomic.Int64
 
 	mu       sync.Mutex
-	failures []error // per output: the error of an unrecovered streak
+	failures []error     // per output: the error of an unrecovered streak
+	since    []time.Time // per output: when the streak began
 
 	failing []int // per output: failed attempts in the current streak
 	pending []*event.OutBatch
@@ -90,6 +91,7 @@ func NewFanout(outs []Output, obs Observer, logger *slog.Logger) *Fanout {
 		reopen:        make(chan struct{}, 1),
 		epoch:         time.Now(),
 		failures:      make([]error, len(outs)),
+		since:         make([]time.Time, len(outs)),
 		failing:       make([]int, len(outs)),
 		pending:       make([]*event.OutBatch, 0, maxPending),
 		flushEvery:    flushEvery,
@@ -248,6 +250,9 @@ func (f *Fanout) failed(i int, err error) {
 	}
 	f.failing[i]++
 	f.mu.Lock()
+	if f.failures[i] == nil {
+		f.since[i] = time.Now()
+	}
 	f.failures[i] = err
 	f.mu.Unlock()
 }
@@ -296,11 +301,27 @@ func (f *Fanout) Reopen() {
 }
 
 // Healthy returns nil, or the errors of outputs that are failing and have
-// not recovered since (for /readyz).
+// not recovered since (for /readyz). An output that sends over the network
+// (a Tolerant) is reported only once it has failed for longer than it
+// tolerates: a receiver restarting is not an outage.
 func (f *Fanout) Healthy() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return errors.Join(f.failures...)
+	var errs []error
+	for i, err := range f.failures {
+		if err == nil {
+			continue
+		}
+		if t, ok := f.outs[i].(Tolerant); ok {
+			if d := time.Since(f.since[i]); d < t.Tolerates() {
+				continue
+			} else {
+				err = fmt.Errorf("failing for %s: %w", d.Round(time.Second), err)
+			}
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // Stalled reports whether a single write, flush or reopen has been in

@@ -573,3 +573,38 @@ func TestFanoutReopenFailureThenHealthy(t *testing.T) {
 		t.Errorf("file holds %q", got)
 	}
 }
+
+type tolerantOutput struct {
+	Output
+	tolerates time.Duration
+}
+
+func (o tolerantOutput) Tolerates() time.Duration { return o.tolerates }
+
+// TestHealthyToleratesBriefRemoteFailures: a network output that has just
+// started failing is not reported; one failing past what it tolerates is,
+// and so is any other output at once.
+func TestHealthyToleratesBriefRemoteFailures(t *testing.T) {
+	plain := NewWriter("file", io.Discard, SelectForwarded)
+	for _, tc := range []struct {
+		name string
+		out  Output
+		want bool
+	}{
+		{"plain output", plain, true},
+		{"remote within tolerance", tolerantOutput{plain, time.Hour}, false},
+		{"remote past tolerance", tolerantOutput{plain, 0}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := NewFanout([]Output{tc.out}, nil, nil)
+			f.failed(0, errors.New("connection refused"))
+			if got := f.Healthy() != nil; got != tc.want {
+				t.Errorf("unhealthy = %v, want %v", got, tc.want)
+			}
+			f.recovered(0)
+			if err := f.Healthy(); err != nil {
+				t.Errorf("after recovering: %v", err)
+			}
+		})
+	}
+}

@@ -152,6 +152,13 @@ func (o *OTLPOutput) Name() string { return o.name }
 // Selection is what the output writes.
 func (o *OTLPOutput) Selection() Selection { return o.sel }
 
+// UnhealthyAfter is how long the receiver may be unreachable before
+// /readyz reports the output.
+const UnhealthyAfter = 30 * time.Second
+
+// Tolerates says /readyz waits UnhealthyAfter before reporting failures.
+func (o *OTLPOutput) Tolerates() time.Duration { return UnhealthyAfter }
+
 // Write adds the selected events of b to the request, sending it whenever
 // it is full; see Output for retries.
 func (o *OTLPOutput) Write(b *event.OutBatch) error {

@@ -9,6 +9,7 @@ package outputs
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/logsift/logsift/event"
 )
@@ -33,6 +34,13 @@ type Output interface {
 // logrotate has moved the old one away.
 type Reopener interface {
 	Reopen() error
+}
+
+// Tolerant is implemented by outputs whose destination may be briefly
+// unreachable (a collector restarting): Tolerates is how long they may
+// fail before /readyz reports them.
+type Tolerant interface {
+	Tolerates() time.Duration
 }
 
 // Selector is implemented by outputs that write only some events; a Fanout
