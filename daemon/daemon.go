@@ -164,6 +164,12 @@ func openOutput(o rules.OutputSpec, stdout io.Writer, m *metrics.Metrics, log *s
 			Endpoint: c.Endpoint, Headers: c.Headers, CAFile: c.TLS.CAFile, CertFile: c.TLS.CertFile, KeyFile: c.TLS.KeyFile,
 			Insecure: c.TLS.InsecureSkipVerify, Timeout: c.Timeout, Gzip: c.Gzip, Resource: c.Resource, BatchBytes: c.BatchBytes,
 		}, sel, m.Remote.Output(o.Name), log.With("output", o.Name))
+	case "syslog":
+		c := o.Syslog
+		return outputs.NewSyslog(o.Name, outputs.SyslogConfig{
+			Address: c.Address, Transport: c.Transport, AppName: c.AppName, Hostname: c.Hostname, Facility: c.Facility,
+			CAFile: c.TLS.CAFile, CertFile: c.TLS.CertFile, KeyFile: c.TLS.KeyFile, Insecure: c.TLS.InsecureSkipVerify, Timeout: c.Timeout,
+		}, sel, m.Remote.Output(o.Name), log.With("output", o.Name))
 	default:
 		return outputs.NewWriter(o.Name, stdout, sel), nil
 	}

@@ -108,7 +108,8 @@ type OutputSpec struct {
 	Path       string // for type file
 	Events     string // "forwarded", "suppressed" or "all"
 	Identifier string // SYSLOG_IDENTIFIER, for type journald
-	OTLP       *OTLP  // for type otlp
+	OTLP       *OTLP   // for type otlp
+	Syslog     *Syslog // for type syslog
 }
 
 // Summary configures periodic suppression summaries.
@@ -499,6 +500,15 @@ func (d *decoder) input(n *yaml.Node, index int) (in Input, derived, ok bool) {
 	return in, derived, d.Reported() == before
 }
 
+// onlyFor reports the keys of m that only an output of type t has.
+func onlyFor(s scope, m map[string]yamlstrict.Entry, keys []string, t string) {
+	for _, k := range keys {
+		if e, has := m[k]; has {
+			s.Errorf(e.Key, "%s: only applies to type %s", k, t)
+		}
+	}
+}
+
 // journalInput decodes an input of type journald.
 func (d *decoder) journalInput(s scope, m map[string]yamlstrict.Entry, before int) (in Input, derived, ok bool) {
 	s.notForJournald(m)
@@ -752,25 +762,27 @@ func (d *decoder) output(n *yaml.Node, index int) (o OutputSpec, prefix string, 
 	}
 	s := d.scope(prefix)
 	before := d.Reported()
-	m, ok := s.Mapping(n, "", "output", append(slices.Clip(outputKeys), otlpKeys...))
+	m, ok := s.Mapping(n, "", "output", append(append(slices.Clip(outputKeys), otlpKeys...), syslogKeys...))
 	if !ok {
 		return o, prefix, false
 	}
 	n = yamlstrict.Deref(n)
 	o.Events = "forwarded"
 	if e, has := m["type"]; has {
-		o.Type, _ = s.enum(e.Val, "type", "stdout", "file", "journald", "otlp")
+		o.Type, _ = s.enum(e.Val, "type", "stdout", "file", "journald", "otlp", "syslog")
 	} else {
-		s.Errorf(n, "type is required (stdout, file, journald or otlp)")
+		s.Errorf(n, "type is required (stdout, file, journald, otlp or syslog)")
 	}
-	if o.Type == "otlp" {
+	switch o.Type {
+	case "otlp":
 		o.OTLP = s.otlp(n, m)
-	} else {
-		for _, k := range otlpKeys {
-			if e, has := m[k]; has {
-				s.Errorf(e.Key, "%s: only applies to type otlp", k)
-			}
-		}
+		onlyFor(s, m, syslogKeys, "syslog")
+	case "syslog":
+		o.Syslog = s.syslog(n, m)
+		onlyFor(s, m, []string{"endpoint", "headers", "compression", "resource", "batch_bytes"}, "otlp")
+	default:
+		onlyFor(s, m, otlpKeys, "otlp")
+		onlyFor(s, m, syslogKeys, "syslog")
 	}
 	if e, has := m["identifier"]; has {
 		if o.Type != "journald" {
@@ -802,7 +814,7 @@ func (d *decoder) output(n *yaml.Node, index int) (o OutputSpec, prefix string, 
 		if o.Name, ok = s.Str(e.Val, "name"); ok && o.Name == "" {
 			s.Errorf(yamlstrict.Deref(e.Val), "name: must not be empty")
 		}
-	} else if o.Type == "stdout" || o.Type == "journald" || o.Type == "otlp" {
+	} else if o.Type == "stdout" || o.Type == "journald" || o.Type == "otlp" || o.Type == "syslog" {
 		o.Name = o.Type
 	} else if o.Path != "" {
 		o.Name = filepath.Base(o.Path)
