@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/logsift/logsift/event"
@@ -252,7 +253,23 @@ func (o *SyslogOutput) peerClosed() bool {
 	if o.cfg.Transport == "udp" {
 		return false
 	}
-	o.conn.SetReadDeadline(time.Now())
+	if sc, ok := o.conn.(syscall.Conn); ok {
+		// Plain TCP: peek without blocking.
+		if raw, err := sc.SyscallConn(); err == nil {
+			closed := false
+			raw.Read(func(fd uintptr) bool {
+				var b [1]byte
+				n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+				closed = n > 0 || (err == nil && n == 0) || (err != nil && err != syscall.EAGAIN && err != syscall.EINTR)
+				return true
+			})
+			return closed
+		}
+	}
+	// TLS: a read that must wait means the stream is open; the read also
+	// consumes what a TLS 1.3 server sends after the handshake (tickets).
+	// A deadline already past would not even try, hence the millisecond.
+	o.conn.SetReadDeadline(time.Now().Add(time.Millisecond))
 	var b [1]byte
 	_, err := o.conn.Read(b[:])
 	o.conn.SetReadDeadline(time.Time{})
