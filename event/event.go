@@ -145,7 +145,7 @@ type OutBatch struct {
 	// came from, as runs: see PathOf.
 	Input string
 	Paths []PathRun
-	Acks    []Ack
+	Acks  []Ack
 }
 
 // Add appends one event's bytes with its verdict, merging it into the

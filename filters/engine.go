@@ -80,7 +80,7 @@ type engine struct {
 	// of the event starting at an offset.
 	origin  func(start int64) *event.Origin
 	path    string // the source's, noted with every event for outputs
-	lastOff int64 // end offset of the last released event
+	lastOff int64  // end offset of the last released event
 	hasOff  bool
 	trace   TraceFunc
 	memo    decisionMemo

@@ -83,7 +83,7 @@ func TestExportReaderTruncatedInput(t *testing.T) {
 type cursorLog struct{ saved []string }
 
 func (c *cursorLog) JournalCursor(string) (string, bool) { return "", false }
-func (c *cursorLog) SetJournalCursor(_, cursor string) { c.saved = append(c.saved, cursor) }
+func (c *cursorLog) SetJournalCursor(_, cursor string)   { c.saved = append(c.saved, cursor) }
 
 // TestJournalStreams: lines of two writers go to two sources, each with
 // its own offsets; the cursor moves only past entries whose stream is

@@ -72,7 +72,7 @@ type OTLPOutput struct {
 	recs    []*otlpRecord // the request's records, as scope.LogRecords
 	free    []*otlpRecord // records of earlier requests, for reuse
 	attrs   map[attrKey][]*commonpb.KeyValue
-	pending int                 // bytes of the events in the request
+	pending int // bytes of the events in the request
 	retryAt time.Time
 	failing bool
 

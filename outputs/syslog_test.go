@@ -124,7 +124,7 @@ func TestSyslogReconnectsAfterPeerClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := <-conns
-	first.Close() // the receiver restarts
+	first.Close()                     // the receiver restarts
 	time.Sleep(50 * time.Millisecond) // let the FIN arrive
 	b2 := &event.OutBatch{}
 	b2.Add([]byte("two\n"), event.Forwarded)

@@ -12,8 +12,8 @@ import (
 // entry every output has written (or that was suppressed), as journalctl
 // prints it.
 type Cursor struct {
-	Input   string `json:"input"`
-	Cursor  string `json:"cursor"`
+	Input   string    `json:"input"`
+	Cursor  string    `json:"cursor"`
 	Updated time.Time `json:"updated"`
 }
 

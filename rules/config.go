@@ -33,12 +33,12 @@ type Config struct {
 	// OutputsGiven is whether the file has an outputs section (without
 	// one, Outputs is stdout).
 	OutputsGiven bool
-	Use         []string // packs in use
-	Disable     []string // pack rules switched off
-	Outputs     []OutputSpec
-	Summary     Summary
-	Positions   Positions
-	Metrics     Metrics
+	Use          []string // packs in use
+	Disable      []string // pack rules switched off
+	Outputs      []OutputSpec
+	Summary      Summary
+	Positions    Positions
+	Metrics      Metrics
 	// Rules are the effective rules in evaluation order: the user's rules
 	// first, then the rules of each pack in Use, in pack order, minus
 	// Disable.
@@ -103,11 +103,11 @@ type Multiline struct {
 
 // OutputSpec is one configured output.
 type OutputSpec struct {
-	Name       string // metric label
-	Type       string // "stdout", "file" or "journald"
-	Path       string // for type file
-	Events     string // "forwarded", "suppressed" or "all"
-	Identifier string // SYSLOG_IDENTIFIER, for type journald
+	Name       string  // metric label
+	Type       string  // "stdout", "file" or "journald"
+	Path       string  // for type file
+	Events     string  // "forwarded", "suppressed" or "all"
+	Identifier string  // SYSLOG_IDENTIFIER, for type journald
 	OTLP       *OTLP   // for type otlp
 	Syslog     *Syslog // for type syslog
 }

@@ -140,4 +140,3 @@ func (s scope) tls(n *yaml.Node) TLS {
 	}
 	return t
 }
-
