@@ -303,6 +303,8 @@ func TestExampleConfigChecks(t *testing.T) {
 	}{
 		{"example", example, 0, ""},
 		{"journal example", journal, 0, ""},
+		{"otlp example", mustAbs(t, "examples/otlp.yaml"), 0, ""},
+		{"syslog example", mustAbs(t, "examples/syslog.yaml"), 0, ""},
 		{"unknown key", broken, 1, broken + ":"},
 	}
 	for _, tt := range tests {
@@ -704,5 +706,48 @@ func TestDebVersion(t *testing.T) {
 				t.Errorf("dpkg rejects %q: %v %s", tt.want, err, out)
 			}
 		}
+	}
+}
+
+func mustAbs(t *testing.T, p string) string {
+	t.Helper()
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
+
+// TestRsyslogRelayExample has rsyslogd validate the example relay
+// configuration (rsyslogd -N1).
+func TestRsyslogRelayExample(t *testing.T) {
+	rsyslogd := "/usr/sbin/rsyslogd"
+	if _, err := os.Stat(rsyslogd); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("rsyslogd not installed")
+		}
+		t.Skip("rsyslogd not installed (apt-get install rsyslog rsyslog-gnutls)")
+	}
+	conf, err := os.ReadFile("examples/rsyslog-relay.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The certificate paths are the relay's; stand-ins let rsyslogd check
+	// that they are readable.
+	dir := t.TempDir()
+	for _, p := range []string{"/etc/ssl/certs/relay-ca.pem", "/etc/ssl/certs/relay.pem", "/etc/ssl/private/relay.key"} {
+		stand := filepath.Join(dir, filepath.Base(p))
+		if err := os.WriteFile(stand, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		conf = bytes.ReplaceAll(conf, []byte(p), []byte(stand))
+	}
+	copyPath := filepath.Join(dir, "relay.conf")
+	if err := os.WriteFile(copyPath, conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, dir, nil, rsyslogd, "-N1", "-f", copyPath)
+	if err != nil || strings.Contains(out, "error") {
+		t.Errorf("rsyslogd -N1: %v\n%s", err, out)
 	}
 }
