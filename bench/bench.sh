@@ -10,6 +10,9 @@
 #   cat                   cat IN > OUT
 #   logsift stdin         logsift < IN > OUT
 #   logsift run -once     logsift run -once -config CFG   (file input -> file output)
+#   logsift -> otlp       logsift run -once -config CFG with an otlp output,
+#                         sending to the test collector (internal/otelcoltest,
+#                         debug exporter) on loopback; BENCH_OTLP=0 skips it
 #   logsift stdin (F)     logsift < IN.F > OUT, for each record format F in
 #                         FORMATS: the same log as a JSON logger or a
 #                         container runtime writes it (loggen -format F)
@@ -44,6 +47,7 @@ else
 fi
 BENCH_SIZES=${BENCH_SIZES:-1m 10m}
 GO=${GO:-go}
+BENCH_OTLP=${BENCH_OTLP:-1}
 DIR=.bench
 PATTERN='write() before start_response'
 
@@ -188,6 +192,33 @@ measure() {
 	results+=("$size|$label|$(median "${walls[@]}")|$(median "${cpus[@]}")|$(median "${rsss[@]}")")
 }
 
+collector_pid=
+if ((BENCH_OTLP)); then
+	echo "building the test collector (internal/otelcoltest)"
+	(cd internal/otelcoltest && "$GO" build -o "../../$DIR/otelcoltest" .)
+	otlp_port=$((20000 + RANDOM % 20000))
+	cat >"$DIR/collector.yaml" <<EOF
+receivers:
+  otlp:
+    protocols:
+      http: {endpoint: "127.0.0.1:$otlp_port"}
+exporters:
+  debug: {verbosity: basic}
+service:
+  telemetry:
+    metrics: {level: none}
+  pipelines:
+    logs: {receivers: [otlp], exporters: [debug]}
+EOF
+	"$DIR/otelcoltest" "$DIR/collector.yaml" >"$DIR/collector.log" 2>&1 &
+	collector_pid=$!
+	trap 'kill "$collector_pid" 2>/dev/null || true' EXIT
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$otlp_port") 2>/dev/null && break
+		sleep 0.1
+	done
+fi
+
 for size in $BENCH_SIZES; do
 	prepare "$size"
 	for format in $FORMATS; do
@@ -219,6 +250,24 @@ EOF
 	measure "$size" cat 0 "$in" "$DIR/$size.cat.out" cat
 	measure "$size" "logsift stdin" 1 "$in" "$DIR/$size.logsift-stdin.out" "$logsift"
 	measure "$size" "logsift run -once" 1 "" "$DIR/$size.logsift-file.out" "$logsift" run -once -config "$cfg"
+	if [[ -n $collector_pid ]]; then
+		ocfg=$DIR/$size.otlp.yaml
+		cat >"$ocfg" <<EOF
+# Written by bench/bench.sh: file input from the start, OTLP to the test collector.
+inputs:
+  - name: bench
+    paths: ["$PWD/$in"]
+    start_at: beginning
+outputs:
+  - type: otlp
+    endpoint: "http://127.0.0.1:$otlp_port"
+positions:
+  path: "$PWD/$DIR/positions.json"
+metrics:
+  listen: ""
+EOF
+		measure "$size" "logsift -> otlp" 0 "" "$DIR/$size.logsift-otlp.out" "$logsift" run -once -config "$ocfg"
+	fi
 	for format in $FORMATS; do
 		fin=$DIR/$size.$format.log
 		wc -l <"$fin" >/dev/null

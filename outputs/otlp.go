@@ -303,7 +303,8 @@ func (o *OTLPOutput) send() error {
 	if o.cfg.Gzip {
 		o.body.Reset()
 		if o.gz == nil {
-			o.gz = gzip.NewWriter(&o.body)
+			// Fastest level: most of the saving for a fraction of the CPU.
+			o.gz, _ = gzip.NewWriterLevel(&o.body, gzip.BestSpeed)
 		} else {
 			o.gz.Reset(&o.body)
 		}
