@@ -2,9 +2,12 @@ package outputs
 
 import (
 	"compress/gzip"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -223,4 +226,32 @@ func BenchmarkOTLPEncode(b *testing.B) {
 		o.reset()
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/event")
+}
+
+// TestOTLPTLS: an https endpoint is trusted through ca_file, and refused
+// without it.
+func TestOTLPTLS(t *testing.T) {
+	rcv := &receiver{}
+	srv := httptest.NewTLSServer(rcv)
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		caFile string
+		ok     bool
+	}{{"with ca_file", ca, true}, {"without", "", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := NewOTLP("otlp", OTLPConfig{Endpoint: srv.URL + "/v1/logs", Gzip: true, CAFile: tc.caFile}, SelectForwarded, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.Write(otlpBatch())
+			if err := o.Flush(); (err == nil) != tc.ok {
+				t.Errorf("flush: %v, want success %v", err, tc.ok)
+			}
+		})
+	}
 }
