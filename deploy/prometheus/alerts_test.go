@@ -21,8 +21,8 @@ func promtool(t *testing.T, args ...string) string {
 
 func TestAlertRulesAreValid(t *testing.T) {
 	out := promtool(t, "check", "rules", "alerts.yml")
-	if !strings.Contains(out, "SUCCESS: 6 rules found") {
-		t.Errorf("promtool check rules: want 6 rules, got:\n%s", out)
+	if !strings.Contains(out, "SUCCESS: 7 rules found") {
+		t.Errorf("promtool check rules: want 7 rules, got:\n%s", out)
 	}
 }
 
