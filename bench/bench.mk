@@ -11,3 +11,9 @@
 .PHONY: bench
 bench:
 	bench/bench.sh
+
+# Idle CPU, RSS and descriptors at 1, 100 and 1,000 followed files beside
+# tail -F, and a 50 MiB line in a followed file (bench/scale.sh).
+.PHONY: bench-scale
+bench-scale:
+	bench/scale.sh

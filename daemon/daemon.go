@@ -61,6 +61,9 @@ type Daemon struct {
 	// journals are the journal inputs by name: their acknowledgements
 	// move a cursor, not a file position.
 	journals map[string]*inputs.JournalSource
+	// ackGen counts acknowledgements (guarded by mu), so the lag is only
+	// recomputed when something moved.
+	ackGen uint64
 }
 
 // pipe is one input with its processor.
@@ -480,20 +483,37 @@ func (d *Daemon) recycle(b *event.OutBatch) {
 			}
 			m[a.Path] = a
 		}
+		d.ackGen++
 		d.mu.Unlock()
 	}
 	b.Reset()
 	d.free <- b
 }
 
+// lagEvery is how often the lag is measured while nothing is acknowledged.
+const lagEvery = 10 * time.Second
+
 // watchFiles keeps logsift_input_files and logsift_input_lag_bytes current:
 // the lag is what the files hold beyond what every output has written.
 func (d *Daemon) watchFiles(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var seenGen uint64
+	var last time.Time
 	for {
+		// The lag needs a stat per file: taken when acknowledgements
+		// moved, and every lagEvery while they do not (a stalled
+		// output, idle files).
+		d.mu.Lock()
+		gen := d.ackGen
+		d.mu.Unlock()
+		due := gen != seenGen || time.Since(last) >= lagEvery
+		seenGen = gen
+		if due {
+			last = time.Now()
+		}
 		for _, p := range d.pipes {
-			if p.files == nil {
+			if p.files == nil || !due {
 				continue
 			}
 			p.metrics.Files.Set(float64(p.files.Files()))
@@ -527,9 +547,23 @@ func (d *Daemon) watchFiles(ctx context.Context, every time.Duration) {
 }
 
 // process is one input's processing loop: it owns the input's processor.
+//
+// Held events are checked every TickEvery, but only while there are some
+// (or a summary is configured): an idle input costs no wake-ups.
 func (d *Daemon) process(p *pipe, lines <-chan *event.LineBatch) {
 	tick := time.NewTicker(d.opts.TickEvery)
 	defer tick.Stop()
+	ticking := true
+	pace := func() {
+		need := p.summary != nil || p.proc.Held() > 0
+		switch {
+		case need && !ticking:
+			tick.Reset(d.opts.TickEvery)
+		case !need && ticking:
+			tick.Stop()
+		}
+		ticking = need
+	}
 	var out *event.OutBatch
 	send := func() {
 		if out != nil && !out.Empty() {
@@ -579,11 +613,13 @@ func (d *Daemon) process(p *pipe, lines <-chan *event.LineBatch) {
 				break
 			}
 			send()
+			pace()
 		case rs := <-p.reload:
 			p.observe()
 			p.proc.SetRules(rs, take())
 			p.bindRules(d.opts.Metrics)
 			send()
+			pace()
 		case <-tick.C:
 			now := d.now()
 			p.proc.Tick(now, take())
@@ -594,6 +630,7 @@ func (d *Daemon) process(p *pipe, lines <-chan *event.LineBatch) {
 				}
 			}
 			send()
+			pace()
 		}
 	}
 }

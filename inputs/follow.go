@@ -33,6 +33,10 @@ type followRun struct {
 	// own are the identities of the files logsift writes, as of the last
 	// scan (guarded by claimMu).
 	own map[fileKey]bool
+	// dirTimes are the modification times of the patterns' directories
+	// at the last look, lastFull when every file was last checked.
+	dirTimes map[string]time.Time
+	lastFull time.Time
 	// warnedUnmatched is when patterns matching nothing were last
 	// reported, to repeat it now and then rather than on every rescan.
 	warnedUnmatched time.Time
@@ -88,9 +92,54 @@ func (s *FileSource) follow(ctx context.Context, out chan<- *event.LineBatch) er
 		case st := <-r.exited:
 			r.remove(st)
 		case <-ticker.C:
-			r.scan(false)
+			// A rescan stats every matched file; it is needed when a
+			// directory changed (a file created, renamed or removed)
+			// and otherwise only as a safety net for lost change
+			// notifications, so idle files cost per directory.
+			if r.dirsChanged() || time.Since(r.lastFull) >= fullRescanEvery {
+				r.lastFull = time.Now()
+				r.scan(false)
+			}
 		}
 	}
+}
+
+// fullRescanEvery is how often the globs are evaluated and every matched
+// file checked although no directory changed.
+const fullRescanEvery = 10 * time.Second
+
+// dirsChanged reports whether a directory the patterns read changed since
+// the last call (by modification time, or by coming or going). A pattern
+// with wildcards in its directories always counts as changed.
+func (r *followRun) dirsChanged() bool {
+	changed := false
+	seen := map[string]bool{}
+	for _, pat := range r.src.cfg.Paths {
+		dir := filepath.Dir(pat)
+		if hasMeta(dir) {
+			changed = true
+			continue
+		}
+		if seen[dir] {
+			continue
+		}
+		seen[dir] = true
+		var mt time.Time
+		if fi, err := os.Stat(dir); err == nil {
+			mt = fi.ModTime()
+		}
+		// A change within the file system's timestamp granularity of
+		// the last look leaves the time as it was: a directory changed
+		// lately is looked at again.
+		if prev, ok := r.dirTimes[dir]; !ok || !prev.Equal(mt) || time.Since(mt) < 2*time.Second {
+			changed = true
+		}
+		if r.dirTimes == nil {
+			r.dirTimes = map[string]time.Time{}
+		}
+		r.dirTimes[dir] = mt
+	}
+	return changed
 }
 
 func (r *followRun) remove(st *stream) {

@@ -85,6 +85,8 @@ type Store struct {
 	entries map[Key]*Entry
 	cursors map[string]Cursor // journal inputs, by input name
 	ttl     time.Duration
+	// lastForget is when Save last looked for vanished files.
+	lastForget time.Time
 	// gen counts changes; savedGen is the gen last written to disk, so
 	// Save can skip writing when nothing changed.
 	gen, savedGen uint64

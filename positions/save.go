@@ -134,10 +134,18 @@ func (s *Store) Save() error {
 	s.saveMu.Lock()
 	defer s.saveMu.Unlock()
 
+	// Looking for vanished files costs a stat per file idle for longer
+	// than the TTL: done now and then, not on every save.
 	s.mu.Lock()
 	ttl := s.ttl
+	due := s.now().Sub(s.lastForget) >= min(time.Minute, ttl/10)
+	if due {
+		s.lastForget = s.now()
+	}
 	s.mu.Unlock()
-	s.Forget(ttl)
+	if due {
+		s.Forget(ttl)
+	}
 
 	s.mu.Lock()
 	if s.gen == s.savedGen {
