@@ -8,7 +8,7 @@
 #
 # Environment:
 #   SCALE_FILES  file counts (default "1 100 1000")
-#   IDLE         seconds measured per count (default 30)
+#   IDLE         seconds measured per count (default 60)
 #   LOGSIFT      binary (default: builds bin/logsift)
 #   SCALE_WRITE  1 writes the table into BENCHMARKS.md (default 1 unless
 #                SCALE_FILES or LOGSIFT is given)
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 
 SCALE_FILES_GIVEN=${SCALE_FILES:-}
 SCALE_FILES=${SCALE_FILES:-1 100 1000}
-IDLE=${IDLE:-30}
+IDLE=${IDLE:-60}
 GO=${GO:-go}
 if [[ -n $SCALE_FILES_GIVEN || -n ${LOGSIFT:-} ]]; then
 	SCALE_WRITE=${SCALE_WRITE:-0}
