@@ -86,6 +86,50 @@ YAML
 	kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 done
 
+# Load: LOAD_FILES files each written LOAD_RATE lines a second for
+# LOAD_FOR seconds; logsift's CPU per line against one file at the same
+# rate, and how far behind it is when the writer stops (the lag).
+"$GO" build -o "$work/writer" ./bench/writer
+load_rows=()
+load() {
+	local n=$1 rate=$2 dir=$work/load-$1
+	mkdir -p "$dir"
+	for ((i = 0; i < n; i++)); do : >"$dir/app$i.log"; done
+	cat >"$work/load$n.yaml" <<YAML
+inputs: [{name: load, paths: ["$dir/*.log"], start_at: beginning}]
+outputs: [{type: file, path: "$work/load$n.out"}]
+positions: {path: "$work/load$n.positions.json"}
+metrics: {listen: ""}
+YAML
+	"$logsift" run -config "$work/load$n.yaml" 2>"$work/load$n.err" &
+	local lp=$!
+	pids+=($lp)
+	sleep 2
+	local c0 c1 lines t_end lag
+	c0=$(cpu_ticks "$lp")
+	lines=$("$work/writer" -dir "$dir" -files "$n" -rate "$rate" -for "${LOAD_FOR}s")
+	t_end=$EPOCHREALTIME
+	for _ in $(seq 6000); do
+		(( $(wc -l <"$work/load$n.out") >= lines )) && break
+		sleep 0.01
+	done
+	lag=$(awk -v a="$t_end" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.2f", b - a}')
+	c1=$(cpu_ticks "$lp")
+	local cpl
+	cpl=$(awk -v a="$c0" -v b="$c1" -v t="$ticks" -v l="$lines" 'BEGIN {printf "%.2f", (b - a) / t / l * 1e6}')
+	kill "$lp"; wait "$lp" 2>/dev/null || true
+	load_rows+=("| $n × $rate lines/s | $lines | $cpl µs | $lag s |")
+	echo "  load: $n files × $rate lines/s: $lines lines, $cpl µs CPU per line, behind by $lag s when the writer stopped"
+	last_cpl=$cpl
+}
+LOAD_FOR=${LOAD_FOR:-20}
+LOAD_RATE=${LOAD_RATE:-10000}
+last_cpl=
+load 1 "$LOAD_RATE"
+one=$last_cpl
+load "${LOAD_FILES:-100}" "$LOAD_RATE"
+many=$last_cpl
+
 # One 50 MiB line appended to a followed file.
 long=$work/long
 mkdir -p "$long"
@@ -115,6 +159,12 @@ table=$(
 	echo "| files | process | CPU (idle, ${IDLE} s) | RSS MiB | descriptors |"
 	echo "|---:|---|---:|---:|---:|"
 	printf '%s\n' "${rows[@]}"
+	echo
+	echo "| load | lines | logsift CPU per line | behind when the writer stopped |"
+	echo "|---|---:|---:|---:|"
+	printf '%s\n' "${load_rows[@]}"
+	echo
+	echo "CPU per line with ${LOAD_FILES:-100} files over one file: $(awk -v a="$one" -v b="$many" 'BEGIN {printf "%.2f×", b / a}')."
 	echo
 	echo "A 50 MiB line appended to a followed file: peak RSS $peak MiB, output byte-exact: $exact."
 )
