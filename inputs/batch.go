@@ -18,11 +18,11 @@ const (
 	// still yields batches of bounded Ends length.
 	batchLines = 4096
 	// poolSize is how many released batches a pool keeps for reuse.
-	poolSize = 8
+	poolSize = 16
 	// maxKeptData is the largest Data buffer a pool keeps: a batch that
 	// had to grow for a huge line is left to the garbage collector instead
 	// of pinning that memory forever.
-	maxKeptData = 2 * batchBytes
+	maxKeptData = 4 * batchBytes
 )
 
 // batchPool is a free list of line batches. Consumers hand batches back
