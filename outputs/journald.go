@@ -26,10 +26,7 @@ type JournaldOutput struct {
 	sel   Selection
 	send  func(msg string, p journal.Priority, vars map[string]string) error
 
-	// Progress through the batch a failed Write left, so that the retry
-	// sends no entry twice.
-	batch *event.OutBatch
-	next  int
+	progress resume
 
 	// The fields of the last origin seen, reused while events come from
 	// the same writer.
@@ -56,19 +53,7 @@ func (o *JournaldOutput) Selection() Selection { return o.sel }
 
 // Write sends the selected events of b; see Output for retries.
 func (o *JournaldOutput) Write(b *event.OutBatch) error {
-	if o.batch != b {
-		o.batch, o.next = b, 0
-	}
-	seg, start := 0, 0
-	for i, end := range b.EventEnds {
-		for seg < len(b.Segments) && b.Segments[seg].End < end {
-			seg++
-		}
-		if i < o.next || seg == len(b.Segments) || !o.sel.Selects(b.Segments[seg].Verdict) {
-			start = end
-			continue
-		}
-		raw := b.Data[start:end]
+	return o.progress.each(b, o.sel, func(i int, raw []byte) (bool, error) {
 		msg := bytes.TrimSuffix(bytes.TrimSuffix(raw, []byte("\n")), []byte("\r"))
 		origin := b.OriginOf(i)
 		p, ok := priorityOf(raw)
@@ -76,13 +61,10 @@ func (o *JournaldOutput) Write(b *event.OutBatch) error {
 			p = originPriority(origin.Priority)
 		}
 		if err := o.send(string(msg), p, o.vars(origin)); err != nil {
-			o.next = i
-			return fmt.Errorf("output %q: journal: %w", o.name, err)
+			return false, fmt.Errorf("output %q: journal: %w", o.name, err)
 		}
-		start = end
-	}
-	o.batch, o.next = nil, 0
-	return nil
+		return true, nil
+	})
 }
 
 // vars are the fields of an entry for an event with origin (nil: none).

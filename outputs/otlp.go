@@ -76,8 +76,7 @@ type OTLPOutput struct {
 	retryAt time.Time
 	failing bool
 
-	batch *event.OutBatch // progress through a batch a failed Write left
-	next  int
+	progress resume
 
 	wire []byte
 	body bytes.Buffer
@@ -162,37 +161,22 @@ func (o *OTLPOutput) Tolerates() time.Duration { return UnhealthyAfter }
 // Write adds the selected events of b to the request, sending it whenever
 // it is full; see Output for retries.
 func (o *OTLPOutput) Write(b *event.OutBatch) error {
-	if o.batch != b {
-		o.batch, o.next = b, 0
-	}
 	if o.pending >= o.cfg.BatchBytes {
 		if err := o.send(); err != nil {
 			return err
 		}
 	}
 	now := uint64(o.now().UnixNano())
-	seg, start, run := 0, 0, 0
-	for i, end := range b.EventEnds {
-		for seg < len(b.Segments) && b.Segments[seg].End < end {
-			seg++
-		}
-		raw := b.Data[start:end]
-		start = end
-		if i < o.next || seg == len(b.Segments) || !o.sel.Selects(b.Segments[seg].Verdict) {
-			continue
-		}
+	run := 0
+	return o.progress.each(b, o.sel, func(i int, raw []byte) (bool, error) {
 		var path string
 		path, run = b.PathOf(i, run)
 		o.add(raw, path, b.Input, b.OriginOf(i) != nil, now)
-		o.next = i + 1
 		if o.pending >= o.cfg.BatchBytes {
-			if err := o.send(); err != nil {
-				return err
-			}
+			return true, o.send()
 		}
-	}
-	o.batch, o.next = nil, 0
-	return nil
+		return true, nil
+	})
 }
 
 // otlpRecord is a LogRecord with the values it points to, allocated once

@@ -63,8 +63,7 @@ type SyslogOutput struct {
 	bytes   int    // event bytes in buf
 	failing bool
 
-	batch *event.OutBatch
-	next  int
+	progress resume
 }
 
 // NewSyslog returns a syslog output; m may be nil.
@@ -111,34 +110,18 @@ func (o *SyslogOutput) Tolerates() time.Duration { return UnhealthyAfter }
 // Write frames the selected events of b, sending whenever 64 KiB are
 // waiting; see Output for retries.
 func (o *SyslogOutput) Write(b *event.OutBatch) error {
-	if o.batch != b {
-		o.batch, o.next = b, 0
-	}
 	if len(o.buf) >= 64<<10 {
 		if err := o.send(); err != nil {
 			return err
 		}
 	}
-	seg, start := 0, 0
-	for i, end := range b.EventEnds {
-		for seg < len(b.Segments) && b.Segments[seg].End < end {
-			seg++
-		}
-		raw := b.Data[start:end]
-		start = end
-		if i < o.next || seg == len(b.Segments) || !o.sel.Selects(b.Segments[seg].Verdict) {
-			continue
-		}
+	return o.progress.each(b, o.sel, func(i int, raw []byte) (bool, error) {
 		o.frame(raw, b.OriginOf(i))
-		o.next = i + 1
 		if o.cfg.Transport == "udp" || len(o.buf) >= 64<<10 {
-			if err := o.send(); err != nil {
-				return err
-			}
+			return true, o.send()
 		}
-	}
-	o.batch, o.next = nil, 0
-	return nil
+		return true, nil
+	})
 }
 
 // frame appends one event as an RFC 5424 message, with its octet count

@@ -472,27 +472,10 @@ func (d *decoder) input(n *yaml.Node, index int) (in Input, derived, ok bool) {
 	} else {
 		s.Errorf(n, "paths is required")
 	}
-	if e, has := m["exclude"]; has {
-		items, _ := s.StrList(e.Val, "exclude")
-		for _, it := range items {
-			if _, err := filepath.Match(it.Value, ""); err != nil || it.Value == "" {
-				s.Errorf(it, "exclude: invalid glob %q", it.Value)
-				continue
-			}
-			in.Exclude = append(in.Exclude, it.Value)
-		}
-	}
-	if e, has := m["rotated"]; has {
-		items, _ := s.StrList(e.Val, "rotated")
-		for _, it := range items {
-			probe := strings.ReplaceAll(strings.ReplaceAll(it.Value, "{name}", "x"), "{dir}", "x")
-			if _, err := filepath.Match(probe, ""); err != nil || it.Value == "" {
-				s.Errorf(it, "rotated: invalid glob %q", it.Value)
-				continue
-			}
-			in.Rotated = append(in.Rotated, it.Value)
-		}
-	}
+	in.Exclude = s.globs(m, "exclude", nil)
+	in.Rotated = s.globs(m, "rotated", func(g string) string {
+		return strings.ReplaceAll(strings.ReplaceAll(g, "{name}", "x"), "{dir}", "x")
+	})
 	if e, has := m["rotate_wait"]; has {
 		in.RotateWait, _ = s.duration(e.Val, "rotate_wait", true)
 	}
@@ -541,6 +524,30 @@ func (in *Input) common(s scope, m map[string]yamlstrict.Entry) {
 	if e, has := m["multiline"]; has {
 		in.Multiline = s.multiline(e.Val)
 	}
+}
+
+// globs decodes the list of globs under key, reporting the invalid ones;
+// probe, when set, turns a glob into what filepath.Match must accept (for
+// placeholders).
+func (s scope) globs(m map[string]yamlstrict.Entry, key string, probe func(string) string) []string {
+	e, has := m[key]
+	if !has {
+		return nil
+	}
+	items, _ := s.StrList(e.Val, key)
+	var out []string
+	for _, it := range items {
+		g := it.Value
+		if probe != nil {
+			g = probe(g)
+		}
+		if _, err := filepath.Match(g, ""); err != nil || it.Value == "" {
+			s.Errorf(it, "%s: invalid glob %q", key, it.Value)
+			continue
+		}
+		out = append(out, it.Value)
+	}
+	return out
 }
 
 func (s scope) paths(n *yaml.Node) []string {

@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -89,18 +88,9 @@ func (s scope) journal(m map[string]yamlstrict.Entry) Journal {
 	if e, has := m["directory"]; has {
 		j.Directory, _ = s.Str(e.Val, "directory")
 	}
-	if e, has := m["files"]; has {
-		items, _ := s.StrList(e.Val, "files")
-		for _, it := range items {
-			if _, err := filepath.Match(it.Value, ""); err != nil || it.Value == "" {
-				s.Errorf(it, "files: invalid glob %q", it.Value)
-				continue
-			}
-			j.Files = append(j.Files, it.Value)
-		}
-		if j.Directory != "" && len(j.Files) > 0 {
-			s.Errorf(e.Key, "files: give directory or files, not both")
-		}
+	j.Files = s.globs(m, "files", nil)
+	if e, has := m["files"]; has && j.Directory != "" && len(j.Files) > 0 {
+		s.Errorf(e.Key, "files: give directory or files, not both")
 	}
 	return j
 }

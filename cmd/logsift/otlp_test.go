@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -112,23 +113,7 @@ metrics: {listen: %q}
 	waitReady(t, addr)
 
 	const total, perTick = 24000, 20 // 2,000 lines/s for 12 s
-	wrote := make(chan error, 1)
-	go func() {
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for app.next < total {
-			<-tick.C
-			if err := app.write(perTick); err != nil {
-				wrote <- err
-				return
-			}
-			if err := app.flush(); err != nil {
-				wrote <- err
-				return
-			}
-		}
-		wrote <- nil
-	}()
+	wrote := paceLines(app, total, perTick)
 
 	time.Sleep(2 * time.Second) // mid-stream
 	col.stop()
@@ -211,4 +196,41 @@ func distinct(nums []int, n int) int {
 		}
 	}
 	return d
+}
+
+// paceLines appends lines to app, perTick every 10 ms, until it holds
+// total, and then reports on the channel how that went.
+func paceLines(app *appLog, total, perTick int) <-chan error {
+	wrote := make(chan error, 1)
+	go func() {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for app.next < total {
+			<-tick.C
+			if err := app.write(perTick); err != nil {
+				wrote <- err
+				return
+			}
+			if err := app.flush(); err != nil {
+				wrote <- err
+				return
+			}
+		}
+		wrote <- nil
+	}()
+	return wrote
+}
+
+// stopServer sends SIGTERM to a server the test started and waits for it
+// to exit, killing it after 20 s.
+func stopServer(cmd *exec.Cmd) {
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		<-done
+	}
 }

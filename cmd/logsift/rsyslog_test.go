@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -91,15 +90,7 @@ func (r *rsyslog) stop() {
 	if r.cmd == nil {
 		return
 	}
-	r.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { r.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		r.cmd.Process.Kill()
-		<-done
-	}
+	stopServer(r.cmd)
 	r.cmd = nil
 }
 

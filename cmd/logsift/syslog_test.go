@@ -96,20 +96,7 @@ metrics: {listen: %q}
 	d := startDaemon(t, cfg)
 	waitReady(t, addr)
 	const total = 16000
-	wrote := make(chan error, 1)
-	go func() {
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		for app.next < total {
-			<-tick.C
-			if err := app.write(20); err != nil {
-				wrote <- err
-				return
-			}
-			app.flush()
-		}
-		wrote <- nil
-	}()
+	wrote := paceLines(app, total, 20)
 	time.Sleep(2 * time.Second)
 	rs.stop()
 	time.Sleep(2 * time.Second)
