@@ -41,14 +41,7 @@ metrics: {listen: %q}
 	waitReady(t, addr)
 	want := readExpected(t, "b_werkzeug_threading_basicconfig.expected.log")
 	var recs []otlpRecord
-	waitFor(t, "the forwarded events at the collector", 60*time.Second, func() bool {
-		recs = col.records()
-		return len(bodiesOf(recs)) >= len(want)
-	})
-	if got := bodiesOf(recs); got != want {
-		t.Fatalf("the collector holds %d bytes of bodies, not the expected %d; first difference at line %d",
-			len(got), len(want), firstDiffLine(got, want))
-	}
+	waitForEvents(t, "the collector", want, func() string { recs = col.records(); return bodiesOf(recs) })
 	levels := map[string]int{"ERROR": 17, "WARNING": 13, "INFO": 9}
 	for i, r := range recs {
 		if r.Attrs["log.file.path"] != in || r.Attrs["log.file.name"] != "app.log" || r.Attrs["logsift.input"] != "webapp" {
@@ -232,5 +225,20 @@ func stopServer(cmd *exec.Cmd) {
 	case <-time.After(20 * time.Second):
 		cmd.Process.Kill()
 		<-done
+	}
+}
+
+// waitForEvents waits until fetch, what a remote received as events
+// joined by newlines, is as long as want, and fails unless it is want.
+func waitForEvents(t *testing.T, remote, want string, fetch func() string) {
+	t.Helper()
+	var got string
+	waitFor(t, "the forwarded events at "+remote, 60*time.Second, func() bool {
+		got = fetch()
+		return len(got) >= len(want)
+	})
+	if got != want {
+		t.Fatalf("%s holds %d bytes of events, not the expected %d; first difference at line %d",
+			remote, len(got), len(want), firstDiffLine(got, want))
 	}
 }

@@ -43,14 +43,7 @@ metrics: {listen: %q}
 			waitReady(t, addr)
 			want := readExpected(t, "b_werkzeug_threading_basicconfig.expected.log")
 			var ms []syslogMsg
-			waitFor(t, "the events at rsyslog", 60*time.Second, func() bool {
-				ms = rs.messages()
-				return len(joinMessages(ms)) >= len(want)
-			})
-			if got := joinMessages(ms); got != want {
-				t.Fatalf("rsyslog holds %d bytes, not the expected %d; first difference at line %d\nrsyslog: %s",
-					len(got), len(want), firstDiffLine(got, want), rs.logs)
-			}
+			waitForEvents(t, "rsyslog", want, func() string { ms = rs.messages(); return joinMessages(ms) })
 			multi := 0
 			for _, m := range ms {
 				if strings.Contains(m.msg, "\n") {
