@@ -554,6 +554,16 @@ func (d *Daemon) process(p *pipe, lines <-chan *event.LineBatch) {
 	tick := time.NewTicker(d.opts.TickEvery)
 	defer tick.Stop()
 	ticking := true
+	// A journal input has a source per writer (unit, identifier, PID):
+	// those of writers gone quiet are dropped now and then.
+	_, journal := d.journals[p.cfg.Name]
+	var forgot time.Time
+	forget := func() {
+		if now := d.now(); journal && now.Sub(forgot) >= time.Minute {
+			forgot = now
+			p.proc.Forget(now.Add(-inputs.StreamIdle))
+		}
+	}
 	pace := func() {
 		need := p.summary != nil || p.proc.Held() > 0
 		switch {
@@ -613,6 +623,7 @@ func (d *Daemon) process(p *pipe, lines <-chan *event.LineBatch) {
 				break
 			}
 			send()
+			forget()
 			pace()
 		case rs := <-p.reload:
 			p.observe()

@@ -49,6 +49,7 @@ type source struct {
 	eng   *engine
 	push  func(*logicalLine) // s.asm.push at the time of the current line
 	now   time.Time
+	seen  time.Time // when the source's last batch arrived
 	// acked is the last acknowledgement handed out, so an idle source
 	// is not acknowledged again on every tick.
 	acked event.Ack
@@ -165,7 +166,7 @@ func (p *Processor) Process(b *event.LineBatch, out *event.OutBatch, now time.Ti
 	p.stats.Lines += uint64(b.Len())
 	p.stats.Bytes += uint64(len(b.Data))
 	s.eng.out = out
-	s.now = now
+	s.now, s.seen = now, now
 	if b.Origin != nil {
 		if s.eng.origin == nil {
 			s.eng.origin = s.originOf
@@ -191,6 +192,27 @@ func (p *Processor) Tick(now time.Time, out *event.OutBatch) {
 		p.ack(s, out)
 		s.eng.out = nil
 	}
+}
+
+// Forget drops the state of sources that hold nothing and have had no line
+// since before (a journal writer that exited: every PID is a source). It
+// returns how many it dropped; a forgotten source that comes back starts
+// afresh.
+func (p *Processor) Forget(before time.Time) int {
+	kept := p.order[:0]
+	dropped := 0
+	for _, s := range p.order {
+		if s.seen.Before(before) && s.dec.pending()+s.asm.holding()+s.eng.holding() == 0 {
+			s.dec.close()
+			delete(p.sources, s.path)
+			dropped++
+			continue
+		}
+		kept = append(kept, s)
+	}
+	clear(p.order[len(kept):])
+	p.order = kept
+	return dropped
 }
 
 // Finish settles everything held for path (its file ended or vanished).

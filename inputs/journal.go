@@ -64,6 +64,8 @@ type JournalSource struct {
 	pid   string // logsift's own, whose entries are never read back
 
 	streams map[string]*journalStream // by stream key
+	swept   time.Time                 // when idle streams were last dropped
+	nextID  uint64                    // the FileID of the next new stream
 	read    string                    // cursor of the last entry read
 
 	mu      sync.Mutex
@@ -77,8 +79,14 @@ type journalStream struct {
 	path   string // "UNIT/IDENTIFIER[PID]": the source name the processor sees
 	w      *batcher
 	origin *event.Origin
-	acked  int64 // guarded by JournalSource.mu
+	seen   time.Time // its last entry
+	acked  int64     // guarded by JournalSource.mu
 }
+
+// StreamIdle is how long a writer's stream is kept after its last entry
+// once everything of it is written: every PID is a stream, and services
+// that run often (timers, cron jobs) would otherwise add one each run.
+const StreamIdle = 10 * time.Minute
 
 type pendingEntry struct {
 	st     *journalStream // nil for an entry without a message
@@ -300,18 +308,39 @@ func (s *JournalSource) stream(e *journalEntry) (*journalStream, *event.Origin) 
 	key := e.unit + "/" + ident + "[" + e.pid + "]"
 	st := s.streams[key]
 	if st == nil {
+		s.sweep()
+		s.nextID++
 		st = &journalStream{path: key}
 		st.w = newBatcher(s.pool, s.cfg.Input, key, s.cfg.MaxLineBytes, nil)
-		st.w.reset(event.FileID{Inode: uint64(len(s.streams) + 1)}, 0)
+		st.w.reset(event.FileID{Inode: s.nextID}, 0)
 		s.streams[key] = st
 		s.mu.Lock()
 		s.byPath[key] = st
 		s.mu.Unlock()
 	}
+	st.seen = time.Now()
 	if o := st.origin; o != nil && o.Priority == e.priority && slices.Equal(o.Fields, e.fields) {
 		return st, o
 	}
 	return st, &event.Origin{Identifier: ident, PID: e.pid, Unit: e.unit, Priority: e.priority, Fields: slices.Clone(e.fields)}
+}
+
+// sweep drops, at most once a minute, the streams idle for StreamIdle
+// whose every line is written. A writer that comes back gets a new stream.
+func (s *JournalSource) sweep() {
+	now := time.Now()
+	if now.Sub(s.swept) < time.Minute {
+		return
+	}
+	s.swept = now
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key, st := range s.streams {
+		if now.Sub(st.seen) >= StreamIdle && st.acked >= st.w.offset() {
+			delete(s.streams, key)
+			delete(s.byPath, key)
+		}
+	}
 }
 
 // note queues an entry read, to be acknowledged once its stream has been

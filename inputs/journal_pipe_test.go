@@ -63,3 +63,34 @@ func TestJournalSkippedEntriesLast(t *testing.T) {
 	}
 	w.Close()
 }
+
+// TestJournalIdleStreamsDropped: a writer's stream idle for StreamIdle and
+// written out is dropped when a new writer appears; one with lines not yet
+// acknowledged is kept.
+func TestJournalIdleStreamsDropped(t *testing.T) {
+	s := NewJournal(JournalConfig{Input: "j"}, nil)
+	out := make(chan *event.LineBatch, 16)
+	in := exportEntry("__CURSOR", "c1", "_PID", "1", "SYSLOG_IDENTIFIER", "cron", "MESSAGE", "done") +
+		exportEntry("__CURSOR", "c2", "_PID", "2", "SYSLOG_IDENTIFIER", "web", "MESSAGE", "busy")
+	if err := s.pump(context.Background(), strings.NewReader(in), out); err != nil {
+		t.Fatal(err)
+	}
+	s.Acknowledge(event.Ack{Path: "/cron[1]", Offset: 5})
+	for _, st := range s.streams {
+		st.seen = time.Now().Add(-StreamIdle - time.Second)
+	}
+	s.swept = time.Time{}
+	next := exportEntry("__CURSOR", "c3", "_PID", "3", "SYSLOG_IDENTIFIER", "cron", "MESSAGE", "again")
+	if err := s.pump(context.Background(), strings.NewReader(next), out); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.streams["/cron[1]"]; ok {
+		t.Error("the finished, idle stream was kept")
+	}
+	if _, ok := s.streams["/web[2]"]; !ok {
+		t.Error("the stream with unacknowledged lines was dropped")
+	}
+	if _, ok := s.streams["/cron[3]"]; !ok {
+		t.Error("the new stream is missing")
+	}
+}
