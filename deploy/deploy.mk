@@ -67,6 +67,8 @@ install: build
 	$(INSTALL) -m 0644 deploy/prometheus/alerts.yml '$(DESTDIR)$(DATADIR)/logsift/prometheus/alerts.yml'
 	$(INSTALL) -m 0644 deploy/grafana/logsift.json '$(DESTDIR)$(DATADIR)/logsift/grafana/logsift.json'
 	$(INSTALL) -m 0644 deploy/journal.yaml '$(DESTDIR)$(DATADIR)/logsift/examples/journal.yaml'
+	$(INSTALL) -m 0644 deploy/examples/otlp.yaml deploy/examples/otelcol-loki.yaml deploy/examples/syslog.yaml \
+		deploy/examples/rsyslog-relay.conf '$(DESTDIR)$(DATADIR)/logsift/examples/'
 	$(INSTALL) -m 0644 deploy/completion/logsift.bash '$(DESTDIR)$(DATADIR)/bash-completion/completions/logsift'
 	$(INSTALL) -m 0644 deploy/completion/_logsift '$(DESTDIR)$(DATADIR)/zsh/vendor-completions/_logsift'
 	@# The man page is the commands' own help.
