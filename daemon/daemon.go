@@ -513,10 +513,13 @@ func (d *Daemon) watchFiles(ctx context.Context, every time.Duration) {
 			last = time.Now()
 		}
 		for _, p := range d.pipes {
-			if p.files == nil || !due {
+			if p.files == nil {
 				continue
 			}
 			p.metrics.Files.Set(float64(p.files.Files()))
+			if !due {
+				continue
+			}
 			var lag int64
 			d.mu.Lock()
 			for path, a := range d.acked[p.cfg.Name] {

@@ -181,7 +181,7 @@ func (b *OutBatch) NotePath(path string) {
 // a hint, the index of the run of an earlier event; it returns the run
 // of event i for the next call.
 func (b *OutBatch) PathOf(i, run int) (string, int) {
-	if run >= len(b.Paths) || run < 0 || (run < len(b.Paths) && b.Paths[run].First > i) {
+	if run < 0 || run >= len(b.Paths) || b.Paths[run].First > i {
 		run = 0
 	}
 	for run+1 < len(b.Paths) && b.Paths[run+1].First <= i {

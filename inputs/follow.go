@@ -114,6 +114,9 @@ const fullRescanEvery = 10 * time.Second
 func (r *followRun) dirsChanged() bool {
 	changed := false
 	seen := map[string]bool{}
+	if r.dirTimes == nil {
+		r.dirTimes = map[string]time.Time{}
+	}
 	for _, pat := range r.src.cfg.Paths {
 		dir := filepath.Dir(pat)
 		if hasMeta(dir) {
@@ -133,9 +136,6 @@ func (r *followRun) dirsChanged() bool {
 		// lately is looked at again.
 		if prev, ok := r.dirTimes[dir]; !ok || !prev.Equal(mt) || time.Since(mt) < 2*time.Second {
 			changed = true
-		}
-		if r.dirTimes == nil {
-			r.dirTimes = map[string]time.Time{}
 		}
 		r.dirTimes[dir] = mt
 	}

@@ -63,16 +63,19 @@ type JournalSource struct {
 	once  sync.Once
 	pid   string // logsift's own, whose entries are never read back
 
-	streams map[string]*journalStream // by stream key
-	swept   time.Time                 // when idle streams were last dropped
-	nextID  uint64                    // the FileID of the next new stream
-	read    string                    // cursor of the last entry read
+	streams map[streamKey]*journalStream
+	swept   time.Time // when idle streams were last dropped
+	nextID  uint64    // the FileID of the next new stream
+	read    string    // cursor of the last entry read
 
 	mu      sync.Mutex
 	byPath  map[string]*journalStream
 	pending []pendingEntry // entries read, oldest first; those before head are acknowledged
 	head    int
 }
+
+// streamKey names a writer: its unit, identifier and PID.
+type streamKey struct{ unit, ident, pid string }
 
 // journalStream is the lines of one writer.
 type journalStream struct {
@@ -108,7 +111,7 @@ func NewJournal(cfg JournalConfig, logger *slog.Logger) *JournalSource {
 		pool:    newBatchPool(),
 		ready:   make(chan struct{}),
 		pid:     fmt.Sprint(os.Getpid()),
-		streams: make(map[string]*journalStream),
+		streams: make(map[streamKey]*journalStream),
 		byPath:  make(map[string]*journalStream),
 	}
 }
@@ -130,7 +133,7 @@ func (s *JournalSource) args() []string {
 	switch {
 	case cursor != "":
 		args = append(args, "--after-cursor="+cursor)
-	case s.cfg.StartAt == "beginning":
+	case s.cfg.StartAt == StartAtBeginning:
 		if !s.cfg.Once {
 			args = append(args, "--no-tail")
 		}
@@ -305,17 +308,18 @@ func (s *JournalSource) stream(e *journalEntry) (*journalStream, *event.Origin) 
 	if ident == "" {
 		ident = e.comm
 	}
-	key := e.unit + "/" + ident + "[" + e.pid + "]"
+	key := streamKey{e.unit, ident, e.pid}
 	st := s.streams[key]
 	if st == nil {
 		s.sweep()
 		s.nextID++
-		st = &journalStream{path: key}
-		st.w = newBatcher(s.pool, s.cfg.Input, key, s.cfg.MaxLineBytes, nil)
+		path := e.unit + "/" + ident + "[" + e.pid + "]"
+		st = &journalStream{path: path}
+		st.w = newBatcher(s.pool, s.cfg.Input, path, s.cfg.MaxLineBytes, nil)
 		st.w.reset(event.FileID{Inode: s.nextID}, 0)
 		s.streams[key] = st
 		s.mu.Lock()
-		s.byPath[key] = st
+		s.byPath[path] = st
 		s.mu.Unlock()
 	}
 	st.seen = time.Now()
@@ -338,7 +342,7 @@ func (s *JournalSource) sweep() {
 	for key, st := range s.streams {
 		if now.Sub(st.seen) >= StreamIdle && st.acked >= st.w.offset() {
 			delete(s.streams, key)
-			delete(s.byPath, key)
+			delete(s.byPath, st.path)
 		}
 	}
 }

@@ -84,13 +84,13 @@ func TestJournalIdleStreamsDropped(t *testing.T) {
 	if err := s.pump(context.Background(), strings.NewReader(next), out); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := s.streams["/cron[1]"]; ok {
+	if _, ok := s.byPath["/cron[1]"]; ok {
 		t.Error("the finished, idle stream was kept")
 	}
-	if _, ok := s.streams["/web[2]"]; !ok {
+	if _, ok := s.byPath["/web[2]"]; !ok {
 		t.Error("the stream with unacknowledged lines was dropped")
 	}
-	if _, ok := s.streams["/cron[3]"]; !ok {
+	if _, ok := s.byPath["/cron[3]"]; !ok {
 		t.Error("the new stream is missing")
 	}
 }

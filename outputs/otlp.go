@@ -151,10 +151,6 @@ func (o *OTLPOutput) Name() string { return o.name }
 // Selection is what the output writes.
 func (o *OTLPOutput) Selection() Selection { return o.sel }
 
-// UnhealthyAfter is how long the receiver may be unreachable before
-// /readyz reports the output.
-const UnhealthyAfter = 30 * time.Second
-
 // Tolerates says /readyz waits UnhealthyAfter before reporting failures.
 func (o *OTLPOutput) Tolerates() time.Duration { return UnhealthyAfter }
 

@@ -43,6 +43,10 @@ type Tolerant interface {
 	Tolerates() time.Duration
 }
 
+// UnhealthyAfter is how long the network outputs' receivers may be
+// unreachable before /readyz reports them.
+const UnhealthyAfter = 30 * time.Second
+
 // Selector is implemented by outputs that write only some events; a Fanout
 // uses it to count the events an output wrote. Outputs without it are
 // counted as writing every event.

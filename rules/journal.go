@@ -31,9 +31,9 @@ type Journal struct {
 }
 
 var (
-	journalField  = regexp.MustCompile(`^[A-Z0-9_]+$`)
-	unitSuffixes  = []string{".service", ".socket", ".target", ".timer", ".scope", ".slice", ".mount", ".path", ".swap", ".device", ".automount"}
-	journalOnlyOf = map[string]bool{"units": true, "identifiers": true, "matches": true, "directory": true, "files": true}
+	journalField = regexp.MustCompile(`^[A-Z0-9_]+$`)
+	unitSuffixes = []string{".service", ".socket", ".target", ".timer", ".scope", ".slice", ".mount", ".path", ".swap", ".device", ".automount"}
+	journalOnly  = []string{"units", "identifiers", "matches", "directory", "files"}
 )
 
 // journal decodes the journald-specific keys of an input.
@@ -116,7 +116,7 @@ func (s scope) notForJournald(m map[string]yamlstrict.Entry) {
 
 // notForFiles reports the journal-only keys a files input has.
 func (s scope) notForFiles(m map[string]yamlstrict.Entry) {
-	for k := range journalOnlyOf {
+	for _, k := range journalOnly {
 		if e, has := m[k]; has {
 			s.Errorf(e.Key, "%s: only used by type journald", k)
 		}
