@@ -152,8 +152,14 @@ metrics: {listen: %q}
 	if retries == 0 && netErrs == 0 {
 		t.Errorf("no retries or network errors counted during the outage")
 	}
-	if peak > 64<<20 {
-		t.Errorf("peak RSS during the outage %d MiB, want at most 64 MiB", peak>>20)
+	// The race detector's shadow memory multiplies RSS (16-20 MiB
+	// without it, up to 72 MiB seen with it on a loaded machine).
+	limit := int64(64 << 20)
+	if raceEnabled {
+		limit *= 3
+	}
+	if peak > limit {
+		t.Errorf("peak RSS during the outage %d MiB, want at most %d MiB", peak>>20, limit>>20)
 	}
 	t.Logf("%s; %.0f retries, %.0f network errors during the outage; peak RSS %d MiB", acc, retries, netErrs, peak>>20)
 	d.stop(t)
