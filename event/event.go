@@ -161,6 +161,26 @@ func (b *OutBatch) Add(raw []byte, v Verdict) {
 	b.Segments = append(b.Segments, Segment{End: len(b.Data), Events: 1, Verdict: v})
 }
 
+// AddLines appends a run of one-line events with one verdict: the bytes
+// data[from:ends[len(ends)-1]], where ends are the events' ends in data.
+// It is Add for each line without a call per line.
+func (b *OutBatch) AddLines(data []byte, from int, ends []int, v Verdict) {
+	if len(ends) == 0 {
+		return
+	}
+	shift := len(b.Data) - from
+	b.Data = append(b.Data, data[from:ends[len(ends)-1]]...)
+	for _, e := range ends {
+		b.EventEnds = append(b.EventEnds, e+shift)
+	}
+	if n := len(b.Segments); n > 0 && b.Segments[n-1].Verdict == v {
+		b.Segments[n-1].End = len(b.Data)
+		b.Segments[n-1].Events += len(ends)
+		return
+	}
+	b.Segments = append(b.Segments, Segment{End: len(b.Data), Events: len(ends), Verdict: v})
+}
+
 // PathRun says that the events from First on (up to the next run) came
 // from Path.
 type PathRun struct {

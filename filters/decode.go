@@ -321,3 +321,23 @@ func (d *recordDecoder) inner(raw, app []byte, records int, endOffset int64, pla
 	}
 	emit(l)
 }
+
+// plainReady reports whether the decoder holds nothing back and reads
+// text, so that whole text lines may bypass it (see Processor.runs).
+func (d *recordDecoder) plainReady() bool {
+	return d.format == fmtText && d.pendRecords == 0 && !d.midLine
+}
+
+// textContent is the content inner finds in a whole text line that is no
+// JSON record and does not end in "\r\n": the line without its prefix,
+// suffix and newline.
+func (d *recordDecoder) textContent(line []byte) []byte {
+	c := line[:len(line)-1]
+	if d.prefix != nil {
+		c = c[d.prefix.prefixLen(c):]
+	}
+	if d.suffix != nil && !isIndented(c) {
+		c = c[:len(c)-d.suffix.suffixLen(c)]
+	}
+	return c
+}

@@ -59,6 +59,9 @@ type held struct {
 	mask     uint64 // candidate: the paired rules whose pair.match it satisfies
 	claimed  bool
 	glued    bool // a candidate that may carry content of another record
+	// run: the entry is a run of plain one-line events (lines of them),
+	// held as one behind an event that waits; see addRun.
+	run bool
 }
 
 // engine applies the rules to one source's events and releases them in
@@ -89,6 +92,7 @@ type engine struct {
 	// event needs its pair.match tested only while one of its events waits.
 	waitingFor [64]int
 	heads      headStats // the usual start of a partner, to spot glued ones
+	runEnds    []int     // scratch: the line ends of a held run being released
 	// readsFields: some rule tests JSON fields (see classify).
 	readsFields bool
 }
@@ -185,6 +189,30 @@ func (e *engine) add(s *span) {
 	}
 	e.q = append(e.q, h)
 	e.release(s.at, false)
+}
+
+// addRun takes a run of plain one-line events (see gate): the lines of
+// data[from:ends[len(ends)-1]], each ending at its entry of ends. None can
+// match a rule or partner an event, so they are forwarded as they are, in
+// one piece, or held as one entry behind an event that waits.
+func (e *engine) addRun(data []byte, from int, ends []int, endOffset int64, at time.Time) {
+	n := len(ends)
+	e.stats.Events += uint64(n)
+	if e.head == len(e.q) {
+		e.seq += uint64(n)
+		if e.out != nil {
+			e.out.NotePath(e.path)
+			e.out.AddLines(data, from, ends, event.Forwarded)
+		}
+		e.stats.LinesForwarded += uint64(n)
+		e.lastOff, e.hasOff = endOffset, true
+		return
+	}
+	h := held{span: span{lines: n, endOffset: endOffset, at: at}, seq: e.seq, rule: -1, run: true}
+	e.seq += uint64(n)
+	h.start, h.end = e.arena.append(data[from:ends[n-1]])
+	e.q = append(e.q, h)
+	e.release(at, false)
 }
 
 // classify finds the first matching rule and, when none matches, the paired
@@ -419,6 +447,10 @@ func (e *engine) emitPlain(s *span) {
 
 // emit passes a settled event to the output batch and the trace.
 func (e *engine) emit(h *held, raw []byte) {
+	if h.run {
+		e.emitRun(h, raw)
+		return
+	}
 	if e.out != nil {
 		e.put(raw, h.verdict, h.endOffset)
 	}
@@ -432,6 +464,32 @@ func (e *engine) emit(h *held, raw []byte) {
 	if h.verdict == event.Forwarded {
 		e.stats.LinesForwarded += uint64(h.lines)
 	}
+	e.lastOff, e.hasOff = h.endOffset, true
+}
+
+// emitRun passes on a held run of plain one-line events.
+func (e *engine) emitRun(h *held, raw []byte) {
+	e.runEnds = e.runEnds[:0]
+	for i := 0; i < len(raw); {
+		j := bytes.IndexByte(raw[i:], '\n')
+		if j < 0 {
+			j = len(raw) - 1 - i // cannot happen: every line of a run ends in '\n'
+		}
+		i += j + 1
+		e.runEnds = append(e.runEnds, i)
+	}
+	if e.out != nil {
+		e.out.NotePath(e.path)
+		e.out.AddLines(raw, 0, e.runEnds, event.Forwarded)
+	}
+	if e.trace != nil {
+		from := 0
+		for _, end := range e.runEnds {
+			e.trace(Decision{Raw: raw[from:end], Lines: 1, Verdict: event.Forwarded})
+			from = end
+		}
+	}
+	e.stats.LinesForwarded += uint64(h.lines)
 	e.lastOff, e.hasOff = h.endOffset, true
 }
 

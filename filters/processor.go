@@ -13,9 +13,12 @@ import (
 // file (source) of the input has its own assembler and pairing window; the
 // counts are per input. A Processor is used from one goroutine.
 type Processor struct {
-	input   rules.Input
-	rules   []*rules.Rule
-	prefix  prefixer
+	input  rules.Input
+	rules  []*rules.Rule
+	prefix prefixer
+	// gate finds the lines that can go in bulk; nil when the rules or
+	// the preset leave none out (see runs).
+	gate    *gate
 	stats   Stats
 	sources map[string]*source
 	order   []*source // deterministic iteration for ticks and acks
@@ -95,6 +98,7 @@ func NewProcessor(input rules.Input, rs []*rules.Rule) *Processor {
 		input:   input,
 		rules:   rs,
 		prefix:  newPrefixer(input.Prefix),
+		gate:    newGate(rs, input.Multiline.Preset),
 		stats:   Stats{Rules: make([]RuleStats, len(rs))},
 		sources: make(map[string]*source),
 	}
@@ -173,8 +177,12 @@ func (p *Processor) Process(b *event.LineBatch, out *event.OutBatch, now time.Ti
 		}
 		s.noteOrigin(b.EndOffset-int64(len(b.Data)), b.Origin)
 	}
-	for i := 0; i < b.Len(); i++ {
-		s.dec.push(b.Line(i), b.LineEndOffset(i), now, s.push)
+	if p.gate != nil && p.trace == nil && b.Origin == nil {
+		p.runs(s, b, now)
+	} else {
+		for i := range b.Len() {
+			p.push(s, b, i, now)
+		}
 	}
 	s.eng.release(now, false)
 	p.ack(s, out)
@@ -262,6 +270,7 @@ func (p *Processor) SetRules(rs []*rules.Rule, out *event.OutBatch) {
 		s.eng.out = nil
 	}
 	p.rules = rs
+	p.gate = newGate(rs, p.input.Multiline.Preset)
 	p.stats.Rules = make([]RuleStats, len(rs))
 	for _, s := range p.order {
 		fresh := newEngine(rs, &s.arena, &p.stats)

@@ -1,0 +1,113 @@
+package filters
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/logsift/logsift/event"
+)
+
+// endsPlain marks the bytes that, last before a line's newline, send the
+// line the full way: a carriage return (the view drops it), and the end of
+// what may be a JSON object ('}', possibly followed by blanks).
+var endsPlain = func() (t [256]bool) {
+	for i := range t {
+		t[i] = true
+	}
+	for _, c := range []byte{'\r', '}', ' ', '\t', '\v', '\f'} {
+		t[c] = false
+	}
+	return t
+}()
+
+// runs processes a batch of a source whose lines may go in bulk: while
+// nothing is held, consecutive lines the gate finds plain are forwarded as
+// one run, and only the others take the full way through the decoder,
+// assembler and rules. The outcome is the same as pushing every line; the
+// property tests compare the two.
+func (p *Processor) runs(s *source, b *event.LineBatch, now time.Time) {
+	g := p.gate
+	data, ends := b.Data, b.Ends
+	g.reset(data)
+	n := len(ends)
+	for i := 0; i < n; {
+		if s.asm.held || !s.dec.plainReady() {
+			p.push(s, b, i, now)
+			i++
+			continue
+		}
+		from := 0
+		if i > 0 {
+			from = ends[i-1]
+		}
+		j, ls := i, from
+		for j < n {
+			end := ends[j]
+			if data[end-1] != '\n' || end-ls >= 2 && !endsPlain[data[end-2]] || g.hot(ls, end) {
+				break
+			}
+			ls = end
+			j++
+		}
+		// The last plain line goes the full way when the next line may
+		// open a traceback, or lies in the next batch: it may be the
+		// traceback's header ("Error on request:"), which the assembler
+		// holds with it.
+		k := j
+		if k > i && (k == n || bytes.Contains(data[ls:ends[k]], tracebackLine)) {
+			k--
+		}
+		if k > i {
+			p.forwardRun(s, b, from, i, k, now)
+		}
+		for ; k <= j && k < n; k++ {
+			p.push(s, b, k, now)
+		}
+		i = k
+	}
+}
+
+// push takes line i of b the full way.
+func (p *Processor) push(s *source, b *event.LineBatch, i int, now time.Time) {
+	s.dec.push(b.Line(i), b.LineEndOffset(i), now, s.push)
+}
+
+// forwardRun forwards lines i to k-1 of b, which start at from, as plain
+// one-line events.
+func (p *Processor) forwardRun(s *source, b *event.LineBatch, from, i, k int, now time.Time) {
+	ends := b.Ends[i:k]
+	s.noteRecords(b.Data, from, ends)
+	s.eng.addRun(b.Data, from, ends, b.LineEndOffset(k-1), now)
+}
+
+// noteRecords tells the assembler about a run of records it did not see:
+// the python preset counts the records in a row that began with a head
+// (see headedForNotes), so the run's last lines are looked at, back to the
+// first one that is no head or to as many as the count can use.
+func (s *source) noteRecords(data []byte, from int, ends []int) {
+	a := s.asm
+	if a.preset == "none" {
+		return
+	}
+	heads := 0
+	for x := len(ends) - 1; x >= 0; x-- {
+		start := from
+		if x > 0 {
+			start = ends[x-1]
+		}
+		c := s.dec.textContent(data[start:ends[x]])
+		if len(c) == 0 {
+			continue
+		}
+		if !isRecordHead(c) {
+			a.headed = heads
+			return
+		}
+		heads++
+		if heads >= headedForNotes {
+			a.headed = max(a.headed, headedForNotes)
+			return
+		}
+	}
+	a.headed += heads
+}
