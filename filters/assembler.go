@@ -174,6 +174,30 @@ func (a *assembler) extend(l *logicalLine, now time.Time, st pyState) {
 	a.state = st
 }
 
+// inBody reports whether the held event is inside a traceback's frames,
+// where every indented line continues it.
+func (a *assembler) inBody() bool {
+	return a.held && (a.state == pyTraceback || a.state == pyGroup)
+}
+
+// extendRun appends a run of indented lines to a traceback held in its
+// frames (see inBody). Their views are their bytes: no prefix, suffix or
+// carriage return. It appends nothing and reports false when the run
+// would take the event past max_lines or max_bytes; the lines then go one
+// by one, and the event is cut where it must be.
+func (a *assembler) extendRun(raw []byte, lines int, endOffset int64, now time.Time) bool {
+	if a.cur.lines+lines > a.maxLines || int(a.cur.end-a.cur.start)+len(raw) > a.maxBytes {
+		return false
+	}
+	_, e := a.arena.append(raw)
+	a.cur.end = e
+	a.cur.lines += lines
+	a.cur.endOffset = endOffset
+	a.view = append(a.view, raw...)
+	a.lastInput = now
+	return true
+}
+
 func (a *assembler) pushCustom(l *logicalLine, now time.Time) {
 	switch {
 	case a.start.Match(l.content):

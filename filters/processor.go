@@ -18,11 +18,14 @@ type Processor struct {
 	prefix prefixer
 	// gate finds the lines that can go in bulk; nil when the rules or
 	// the preset leave none out (see runs).
-	gate    *gate
-	stats   Stats
-	sources map[string]*source
-	order   []*source // deterministic iteration for ticks and acks
-	trace   TraceFunc
+	gate *gate
+	// plainIndent: an indented line has no prefix (the prefix is not a
+	// regexp of the configuration's), so its view is its bytes.
+	plainIndent bool
+	stats       Stats
+	sources     map[string]*source
+	order       []*source // deterministic iteration for ticks and acks
+	trace       TraceFunc
 	// formatChosen, when set, hears which format each source is read in.
 	formatChosen FormatFunc
 }
@@ -95,12 +98,13 @@ func (s *source) originOf(start int64) *event.Origin {
 // NewProcessor returns a processor for input applying rs in order.
 func NewProcessor(input rules.Input, rs []*rules.Rule) *Processor {
 	return &Processor{
-		input:   input,
-		rules:   rs,
-		prefix:  newPrefixer(input.Prefix),
-		gate:    newGate(rs, input.Multiline.Preset),
-		stats:   Stats{Rules: make([]RuleStats, len(rs))},
-		sources: make(map[string]*source),
+		input:       input,
+		rules:       rs,
+		prefix:      newPrefixer(input.Prefix),
+		gate:        newGate(rs, input.Multiline.Preset),
+		plainIndent: input.Prefix.Kind != "regex",
+		stats:       Stats{Rules: make([]RuleStats, len(rs))},
+		sources:     make(map[string]*source),
 	}
 }
 

@@ -32,6 +32,10 @@ func (p *Processor) runs(s *source, b *event.LineBatch, now time.Time) {
 	n := len(ends)
 	for i := 0; i < n; {
 		if s.asm.held || !s.dec.plainReady() {
+			if k := p.bodyRun(s, b, i, now); k > i {
+				i = k
+				continue
+			}
 			p.push(s, b, i, now)
 			i++
 			continue
@@ -65,6 +69,35 @@ func (p *Processor) runs(s *source, b *event.LineBatch, now time.Time) {
 		}
 		i = k
 	}
+}
+
+// bodyRun appends the indented lines from line i of b on to a traceback
+// held in its frames, in one piece, and returns the index of the first
+// line it did not take (i when it took none). An indented line has no
+// transport prefix of any kind logsift knows (they all start with a name,
+// a date or a digit), and no suffix is looked for on it.
+func (p *Processor) bodyRun(s *source, b *event.LineBatch, i int, now time.Time) int {
+	if !p.plainIndent || !s.asm.inBody() || !s.dec.plainReady() {
+		return i
+	}
+	data, ends := b.Data, b.Ends
+	from := 0
+	if i > 0 {
+		from = ends[i-1]
+	}
+	j, ls := i, from
+	for j < len(ends) {
+		end := ends[j]
+		if c := data[ls]; c != ' ' && c != '\t' || data[end-1] != '\n' || end-ls < 2 || !endsPlain[data[end-2]] {
+			break
+		}
+		ls = end
+		j++
+	}
+	if j == i || !s.asm.extendRun(data[from:ends[j-1]], j-i, b.LineEndOffset(j-1), now) {
+		return i
+	}
+	return j
 }
 
 // push takes line i of b the full way.

@@ -57,11 +57,17 @@ type regexMatcher struct {
 	// that have the most selective literal but not the rest (a websocket
 	// 200 when the pattern wants a websocket 500).
 	conjuncts [][]byte
+	// split, when the regexp is a first line and a rest, matches them
+	// apart (see lineSplit).
+	split *lineSplit
 }
 
 func newRegex(re *regexp.Regexp) regexMatcher {
 	lits, lineLocal := analyze(re.String())
 	m := regexMatcher{re: re, lineLocal: lineLocal}
+	if !lineLocal {
+		m.split = splitRegexp(re.String())
+	}
 	for _, l := range lits {
 		m.literals = append(m.literals, []byte(l))
 	}
@@ -86,9 +92,9 @@ func (m regexMatcher) Match(ev *Event) bool {
 	event := ev.Text
 	switch {
 	case m.literals == nil:
-		return m.re.Match(event)
+		return m.whole(event)
 	case !m.lineLocal:
-		return containsAny(event, m.literals) && m.hasConjuncts(event) && m.re.Match(event)
+		return containsAny(event, m.literals) && m.hasConjuncts(event) && m.whole(event)
 	}
 	if !m.hasConjuncts(event) {
 		return false
@@ -112,6 +118,14 @@ func (m regexMatcher) Match(ev *Event) bool {
 		}
 	}
 	return false
+}
+
+// whole runs the regexp on a whole event.
+func (m regexMatcher) whole(event []byte) bool {
+	if m.split != nil {
+		return m.split.match(event)
+	}
+	return m.re.Match(event)
 }
 
 func containsAny(b []byte, needles [][]byte) bool {
