@@ -17,16 +17,27 @@ import (
 // with IndexByte, as grep does), and only a line holding one is tested
 // against the conditions in full.
 type gate struct {
-	needs   []rules.LineNeeds
-	anchors []int // per need, the index of its anchor clause
+	needs []need
+	// finders search for every literal of every condition; anchors are
+	// the ones of the conditions' anchor clauses, which say where to look
+	// at all.
 	finders []finder
+	anchors []int
 	// Per batch: data is the batch's bytes, next[k] the start of finder
-	// k's next occurrence at or after from[k] (len(data) when none), min
-	// the smallest next.
+	// k's next occurrence at or after where it last searched from
+	// (len(data) when none, -1 before the first search), min the smallest
+	// next of the anchors.
 	data []byte
 	next []int
-	from []int
 	min  int
+}
+
+// need is a condition as finder indexes: every clause must have one of
+// its literals in the line.
+type need struct {
+	clauses [][]int
+	anchor  int   // the clause searched for first
+	rest    []int // the other clauses, in the order they are tested
 }
 
 // pythonNeeds are the lines the python preset acts on while it holds
@@ -45,9 +56,10 @@ var pythonNeeds = []rules.LineNeeds{
 // every line takes the full path.
 func newGate(rs []*rules.Rule, preset string) *gate {
 	g := &gate{}
+	var needs []rules.LineNeeds
 	switch preset {
 	case "python", "":
-		g.needs = append(g.needs, pythonNeeds...)
+		needs = append(needs, pythonNeeds...)
 	case "none":
 	default:
 		return nil
@@ -65,25 +77,42 @@ func newGate(rs []*rules.Rule, preset string) *gate {
 			case n.Any():
 				return nil
 			}
-			g.needs = append(g.needs, n)
+			needs = append(needs, n)
 		}
 	}
 	byLit := map[string]int{}
-	for i, n := range g.needs {
-		a := anchorClause(n)
-		g.anchors = append(g.anchors, a)
-		for _, lit := range n.Clauses[a] {
-			k, ok := byLit[string(lit)]
-			if !ok {
-				k = len(g.finders)
-				byLit[string(lit)] = k
-				g.finders = append(g.finders, newFinder(lit))
+	finderOf := func(lit []byte) int {
+		k, ok := byLit[string(lit)]
+		if !ok {
+			k = len(g.finders)
+			byLit[string(lit)] = k
+			g.finders = append(g.finders, newFinder(lit))
+		}
+		return k
+	}
+	for _, n := range needs {
+		nd := need{anchor: anchorClause(n)}
+		for _, c := range n.Clauses {
+			var ks []int
+			for _, lit := range c {
+				ks = append(ks, finderOf(lit))
+			}
+			if len(nd.clauses) != nd.anchor {
+				nd.rest = append(nd.rest, len(nd.clauses))
+			}
+			nd.clauses = append(nd.clauses, ks)
+		}
+		g.needs = append(g.needs, nd)
+	}
+	for i, nd := range g.needs {
+		for _, k := range nd.clauses[nd.anchor] {
+			if len(g.finders[k].needs) == 0 {
+				g.anchors = append(g.anchors, k)
 			}
 			g.finders[k].needs = append(g.finders[k].needs, i)
 		}
 	}
 	g.next = make([]int, len(g.finders))
-	g.from = make([]int, len(g.finders))
 	return g
 }
 
@@ -107,7 +136,7 @@ func anchorClause(n rules.LineNeeds) int {
 func (g *gate) reset(data []byte) {
 	g.data = data
 	for k := range g.next {
-		g.next[k], g.from[k] = -1, 0
+		g.next[k] = -1
 	}
 	g.min = -1
 }
@@ -121,7 +150,7 @@ func (g *gate) hot(start, end int) bool {
 		return false
 	}
 	m := len(g.data)
-	for k := range g.finders {
+	for _, k := range g.anchors {
 		if g.next[k] < start {
 			g.next[k] = g.finders[k].find(g.data, start)
 		}
@@ -133,13 +162,12 @@ func (g *gate) hot(start, end int) bool {
 	}
 	// Only the conditions anchored by a literal found in the line can
 	// hold, and their anchor clause does.
-	line := g.data[start:end]
-	for k := range g.finders {
+	for _, k := range g.anchors {
 		if g.next[k] >= end {
 			continue
 		}
 		for _, i := range g.finders[k].needs {
-			if g.holdsBesides(i, line) {
+			if g.holdsBesides(&g.needs[i], start, end) {
 				return true
 			}
 		}
@@ -147,23 +175,26 @@ func (g *gate) hot(start, end int) bool {
 	return false
 }
 
-// holdsBesides reports whether the clauses of need i other than its
-// anchor hold on line.
-func (g *gate) holdsBesides(i int, line []byte) bool {
-	for c, clause := range g.needs[i].Clauses {
-		if c == g.anchors[i] {
-			continue
-		}
-		if !containsAnyOf(line, clause) {
+// holdsBesides reports whether the clauses of n other than its anchor
+// hold on the line data[start:end]. They are tested on the line itself:
+// a literal that is rare in lines but made of common bytes would cost a
+// search through every line if looked for batch-wide. The clause that
+// failed last is tried first, so a line is usually ruled out by one test.
+func (g *gate) holdsBesides(n *need, start, end int) bool {
+	line := g.data[start:end]
+	for i, c := range n.rest {
+		if !g.containsAny(line, n.clauses[c]) {
+			copy(n.rest[1:i+1], n.rest[:i])
+			n.rest[0] = c
 			return false
 		}
 	}
 	return true
 }
 
-func containsAnyOf(line []byte, lits [][]byte) bool {
-	for _, l := range lits {
-		if bytes.Contains(line, l) {
+func (g *gate) containsAny(line []byte, clause []int) bool {
+	for _, k := range clause {
+		if bytes.Contains(line, g.finders[k].lit) {
 			return true
 		}
 	}

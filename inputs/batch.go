@@ -164,6 +164,10 @@ func (w *batcher) write(p []byte) []byte {
 		if w.full() {
 			return p
 		}
+		if n := w.lines(p); n > 0 {
+			p = p[n:]
+			continue
+		}
 		open := len(b.Data) - w.lastEnd()
 		if open == w.max {
 			// The line already holds max content bytes: its newline may
@@ -190,6 +194,37 @@ func (w *batcher) write(p []byte) []byte {
 		p = p[n:]
 	}
 	return nil
+}
+
+// lines takes the whole lines at the start of p that fit the split size,
+// until the batch is full, in one copy; it returns how many bytes it took
+// (0 when the first line is longer than the split size, or incomplete).
+func (w *batcher) lines(p []byte) int {
+	b := w.b
+	base := len(b.Data)
+	start := w.lastEnd() // of the line p continues
+	n := 0
+	for {
+		i := bytes.IndexByte(p[n:], '\n')
+		if i < 0 {
+			break
+		}
+		end := base + n + i + 1
+		if end-1-start > w.max {
+			break
+		}
+		b.Ends = append(b.Ends, end)
+		start = end
+		n += i + 1
+		if end >= batchBytes || len(b.Ends) >= batchLines {
+			break
+		}
+	}
+	if n > 0 {
+		b.Data = append(b.Data, p[:n]...)
+		w.splitting = false
+	}
+	return n
 }
 
 // finish closes the open line, if any, as a final fragment without newline.

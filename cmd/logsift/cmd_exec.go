@@ -132,6 +132,7 @@ func cmdExec(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitFailure
 		}
 		pipes[i] = d
+		tightenGC()
 		go func() { done <- d.Run(context.Background()) }()
 	}
 	exited := make(chan error, 1)

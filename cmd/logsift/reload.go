@@ -22,6 +22,7 @@ type pipeline struct {
 func startPipeline(d *daemon.Daemon) *pipeline {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &pipeline{d: d, cancel: cancel, done: make(chan error, 1)}
+	tightenGC()
 	go func() { p.done <- d.Run(ctx) }()
 	return p
 }
