@@ -27,6 +27,10 @@ type Stats struct {
 	Events         uint64
 	LinesForwarded uint64
 	Truncated      uint64
+	// RunLines counts the lines forwarded in runs of plain lines,
+	// without a trip through the decoder, assembler and rules each (see
+	// Processor.runs): the share of the input that took the fast path.
+	RunLines uint64
 	// ParseErrors counts lines that were not records of their source's
 	// format (invalid or truncated JSON, a line that is no container
 	// record); they are forwarded unchanged as text. Indexed like
@@ -198,6 +202,7 @@ func (e *engine) add(s *span) {
 func (e *engine) addRun(data []byte, from int, ends []int, endOffset int64, at time.Time) {
 	n := len(ends)
 	e.stats.Events += uint64(n)
+	e.stats.RunLines += uint64(n)
 	if e.head == len(e.q) {
 		e.seq += uint64(n)
 		if e.out != nil {

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -48,7 +50,8 @@ func TestSplitRegexpSameAnswers(t *testing.T) {
 	for _, r := range Default().Rules {
 		collectRegexps(r.Match, &exprs)
 	}
-	files, _ := filepath.Glob("../testdata/corpus/*.log")
+	files, _ := filepath.Glob("../testdata/corpus/*_*.log")
+	files = slices.DeleteFunc(files, func(f string) bool { return strings.Contains(f, ".expected") })
 	if len(files) == 0 {
 		t.Fatal("no corpus files")
 	}
@@ -59,8 +62,20 @@ func TestSplitRegexpSameAnswers(t *testing.T) {
 			t.Fatal(err)
 		}
 		lines := bytes.SplitAfter(data, []byte("\n"))
-		for i := 0; i < len(lines); i += 7 {
-			for _, n := range []int{1, 2, 10, 11, 19} {
+		// Windows from every line that may start an event the regexps
+		// are about (a header, a traceback), and from some others; under
+		// the race detector, which slows regexps tenfold, from a tenth.
+		every := 1
+		if raceEnabled {
+			every = 10
+		}
+		for i := range lines {
+			starts := i+1 < len(lines) && bytes.HasPrefix(lines[i+1], []byte("Traceback (most")) ||
+				bytes.HasPrefix(lines[i], []byte("Traceback (most")) || i%29 == 0
+			if !starts || i%every != 0 {
+				continue
+			}
+			for _, n := range []int{1, 2, 7, 8, 10, 11, 19, 20} {
 				if i+n <= len(lines) {
 					texts = append(texts, bytes.Join(lines[i:i+n], nil))
 				}
