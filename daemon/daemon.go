@@ -123,7 +123,10 @@ func New(opts Options) (*Daemon, error) {
 		journals: make(map[string]*inputs.JournalSource),
 	}
 	for range outBatches {
-		d.free <- &event.OutBatch{}
+		// At the size a busy input fills them to (one gathering can
+		// overshoot outBatchBytes by an input batch), so they are not
+		// grown by appends on the way.
+		d.free <- &event.OutBatch{Data: make([]byte, 0, 2*outBatchBytes), EventEnds: make([]int, 0, outBatchBytes/64)}
 	}
 	cfg := opts.Config
 	for _, o := range cfg.Outputs {

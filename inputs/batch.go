@@ -44,7 +44,13 @@ func (p *batchPool) get() *event.LineBatch {
 	case b := <-p.free:
 		return b
 	default:
-		return event.NewLineBatch(p.release)
+		// Made at full size: grown by appends, a batch would leave
+		// half a megabyte of garbage on its way, and a new process
+		// makes a dozen of them.
+		b := event.NewLineBatch(p.release)
+		b.Data = make([]byte, 0, batchBytes+batchBytes/4)
+		b.Ends = make([]int, 0, batchLines)
+		return b
 	}
 }
 
