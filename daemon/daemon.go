@@ -74,6 +74,7 @@ type pipe struct {
 	ready   <-chan struct{}
 	proc    *filters.Processor
 	reload  chan []*rules.Rule
+	remark  chan *filters.Marker // the marker for the rules after a reload
 	metrics *metrics.InputMetrics
 	rules   []ruleHandles
 	prev    filters.Stats
@@ -192,6 +193,7 @@ func (d *Daemon) newPipe(in rules.Input) (*pipe, error) {
 		cfg:     in,
 		proc:    filters.NewProcessor(in, d.opts.Config.Rules),
 		reload:  make(chan []*rules.Rule, 1),
+		remark:  make(chan *filters.Marker, 1),
 		metrics: d.opts.Metrics.Input(in.Name),
 	}
 	p.bindRules(d.opts.Metrics)
@@ -401,9 +403,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 			defer procWG.Done()
 			d.process(p, lines)
 		}()
+		read := lines
+		if m := p.proc.Marker(); m != nil && p.cfg.Type != rules.InputJournald {
+			read = make(chan *event.LineBatch, 2)
+			go p.mark(m, read, lines)
+		}
 		go func() {
-			err := p.src.Run(inCtx, lines)
-			close(lines)
+			err := p.src.Run(inCtx, read)
+			close(read)
 			if err != nil && !errors.Is(err, context.Canceled) {
 				errs <- fmt.Errorf("input %q: %w", p.cfg.Name, err)
 			}
@@ -552,6 +559,22 @@ func (d *Daemon) watchFiles(ctx context.Context, every time.Duration) {
 	}
 }
 
+// mark runs an input's marker between the input and the processor, on a
+// goroutine of its own, so that finding which lines can go in runs takes
+// no time from processing them (see filters.Marker). After a reload the
+// processor hands over a marker for its new rules.
+func (p *pipe) mark(m *filters.Marker, in <-chan *event.LineBatch, out chan<- *event.LineBatch) {
+	defer close(out)
+	for b := range in {
+		select {
+		case m = <-p.remark:
+		default:
+		}
+		m.Mark(b)
+		out <- b
+	}
+}
+
 // process is one input's processing loop: it owns the input's processor.
 //
 // Held events are checked every TickEvery, but only while there are some
@@ -634,6 +657,11 @@ func (d *Daemon) process(p *pipe, lines <-chan *event.LineBatch) {
 		case rs := <-p.reload:
 			p.observe()
 			p.proc.SetRules(rs, take())
+			select {
+			case <-p.remark:
+			default:
+			}
+			p.remark <- p.proc.Marker()
 			p.bindRules(d.opts.Metrics)
 			send()
 			pace()

@@ -35,6 +35,9 @@ type LineBatch struct {
 	// than a path (a journal entry's fields), describes every line of the
 	// batch. Nil for files and stdin.
 	Origin *Origin
+	// Marks, when a stage ahead of the processor filled them, say which
+	// lines need the processor's full attention (see filters.Marker).
+	Marks Marks
 	// release returns the batch's buffers to the input that produced it.
 	release func(*LineBatch)
 }
@@ -73,6 +76,27 @@ func (b *LineBatch) Reset() {
 	b.Ends = b.Ends[:0]
 	b.EndOffset = 0
 	b.Origin = nil
+	b.Marks.Reset()
+}
+
+// Marks are facts about a batch's lines, one bit per line, found on
+// another goroutine than the one that processes the batch. Key names what
+// they were computed for; a processor uses them only when it is its own.
+type Marks struct {
+	Key any
+	// Full: bit i is set when line i needs the full way through the
+	// processor (it is not a plain line).
+	Full []uint64
+	// Body: bit i is set when line i may continue a held traceback as
+	// it is (indented, whole, with no ending that changes its view).
+	Body []uint64
+}
+
+// Reset forgets the marks, keeping their buffers.
+func (m *Marks) Reset() {
+	m.Key = nil
+	m.Full = m.Full[:0]
+	m.Body = m.Body[:0]
 }
 
 // Origin is what a journal entry said about its writer, kept so that an

@@ -20,6 +20,20 @@ var endsPlain = func() (t [256]bool) {
 	return t
 }()
 
+// plainLine reports whether the line data[start:end] ends so that it may
+// go in a run: in a newline, with no carriage return or JSON object end
+// before it.
+func plainLine(data []byte, start, end int) bool {
+	return data[end-1] == '\n' && (end-start == 1 || endsPlain[data[end-2]])
+}
+
+// bodyLine reports whether the line data[start:end] may continue a held
+// traceback as it is (see bodyRun): indented, whole, plainly ended.
+func bodyLine(data []byte, start, end int) bool {
+	c := data[start]
+	return (c == ' ' || c == '\t') && end-start >= 2 && data[end-1] == '\n' && endsPlain[data[end-2]]
+}
+
 // runs processes a batch of a source whose lines may go in bulk: while
 // nothing is held, consecutive lines the gate finds plain are forwarded as
 // one run, and only the others take the full way through the decoder,
@@ -28,7 +42,10 @@ var endsPlain = func() (t [256]bool) {
 func (p *Processor) runs(s *source, b *event.LineBatch, now time.Time) {
 	g := p.gate
 	data, ends := b.Data, b.Ends
-	g.reset(data)
+	marks := p.marksFor(b)
+	if marks == nil {
+		g.reset(data)
+	}
 	n := len(ends)
 	for i := 0; i < n; {
 		if s.asm.held || !s.dec.plainReady() {
@@ -45,13 +62,20 @@ func (p *Processor) runs(s *source, b *event.LineBatch, now time.Time) {
 			from = ends[i-1]
 		}
 		j, ls := i, from
-		for j < n {
-			end := ends[j]
-			if data[end-1] != '\n' || end-ls >= 2 && !endsPlain[data[end-2]] || g.hot(ls, end) {
-				break
+		if marks != nil {
+			j = nextSet(marks.Full, i, n)
+			if j > i {
+				ls = ends[j-1]
 			}
-			ls = end
-			j++
+		} else {
+			for j < n {
+				end := ends[j]
+				if !plainLine(data, ls, end) || g.hot(ls, end) {
+					break
+				}
+				ls = end
+				j++
+			}
 		}
 		// The last plain line goes the full way when the next line may
 		// open a traceback, or lies in the next batch: it may be the
@@ -85,14 +109,13 @@ func (p *Processor) bodyRun(s *source, b *event.LineBatch, i int, now time.Time)
 	if i > 0 {
 		from = ends[i-1]
 	}
-	j, ls := i, from
-	for j < len(ends) {
-		end := ends[j]
-		if c := data[ls]; c != ' ' && c != '\t' || data[end-1] != '\n' || end-ls < 2 || !endsPlain[data[end-2]] {
-			break
+	j := i
+	if marks := p.marksFor(b); marks != nil {
+		j = nextClear(marks.Body, i, len(ends))
+	} else {
+		for ls := from; j < len(ends) && bodyLine(data, ls, ends[j]); j++ {
+			ls = ends[j]
 		}
-		ls = end
-		j++
 	}
 	if j == i || !s.asm.extendRun(data[from:ends[j-1]], j-i, b.LineEndOffset(j-1), now) {
 		return i
