@@ -30,6 +30,11 @@ type gate struct {
 	data []byte
 	next []int
 	min  int
+	// lineAt[k] is 1 + the start of the line whose test for finder k's
+	// literal is in lineHas[k]: conditions share literals, and one
+	// literal's absence rules out every literal that contains it.
+	lineAt  []int
+	lineHas []bool
 }
 
 // need is a condition as finder indexes: every clause must have one of
@@ -112,7 +117,16 @@ func newGate(rs []*rules.Rule, preset string) *gate {
 			g.finders[k].needs = append(g.finders[k].needs, i)
 		}
 	}
+	for k := range g.finders {
+		for j := range g.finders {
+			if j != k && len(g.finders[j].lit) < len(g.finders[k].lit) && bytes.Contains(g.finders[k].lit, g.finders[j].lit) {
+				g.finders[k].subs = append(g.finders[k].subs, j)
+			}
+		}
+	}
 	g.next = make([]int, len(g.finders))
+	g.lineAt = make([]int, len(g.finders))
+	g.lineHas = make([]bool, len(g.finders))
 	return g
 }
 
@@ -137,6 +151,7 @@ func (g *gate) reset(data []byte) {
 	g.data = data
 	for k := range g.next {
 		g.next[k] = -1
+		g.lineAt[k] = 0
 	}
 	g.min = -1
 }
@@ -181,9 +196,8 @@ func (g *gate) hot(start, end int) bool {
 // search through every line if looked for batch-wide. The clause that
 // failed last is tried first, so a line is usually ruled out by one test.
 func (g *gate) holdsBesides(n *need, start, end int) bool {
-	line := g.data[start:end]
 	for i, c := range n.rest {
-		if !g.containsAny(line, n.clauses[c]) {
+		if !g.containsAny(start, end, n.clauses[c]) {
 			copy(n.rest[1:i+1], n.rest[:i])
 			n.rest[0] = c
 			return false
@@ -192,13 +206,33 @@ func (g *gate) holdsBesides(n *need, start, end int) bool {
 	return true
 }
 
-func (g *gate) containsAny(line []byte, clause []int) bool {
+func (g *gate) containsAny(start, end int, clause []int) bool {
 	for _, k := range clause {
-		if bytes.Contains(line, g.finders[k].lit) {
+		if g.lineHolds(k, start, end) {
 			return true
 		}
 	}
 	return false
+}
+
+// lineHolds reports whether the line data[start:end] holds finder k's
+// literal, testing the literals it contains first.
+func (g *gate) lineHolds(k, start, end int) bool {
+	if g.lineAt[k] == start+1 {
+		return g.lineHas[k]
+	}
+	has := true
+	for _, j := range g.finders[k].subs {
+		if !g.lineHolds(j, start, end) {
+			has = false
+			break
+		}
+	}
+	if has {
+		has = bytes.Contains(g.data[start:end], g.finders[k].lit)
+	}
+	g.lineAt[k], g.lineHas[k] = start+1, has
+	return has
 }
 
 // finder searches for one literal from its rarest byte.
@@ -206,6 +240,7 @@ type finder struct {
 	lit   []byte
 	at    int   // index in lit of the byte searched for
 	needs []int // the conditions whose anchor clause holds lit
+	subs  []int // the finders whose literals lit contains
 }
 
 func newFinder(lit []byte) finder { return finder{lit: lit, at: rarest(lit)} }

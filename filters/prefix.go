@@ -50,8 +50,14 @@ func (autoPrefix) prefixLen(line []byte) int {
 		}
 	}
 	// A compose service name is short: the separator is near the start.
-	if bytes.IndexByte(line[:min(len(line), maxServiceName)], '|') > 0 {
-		return dockerComposePrefix{}.prefixLen(line)
+	if n := (dockerComposePrefix{}).prefixLen(line); n > 0 {
+		bar := n - 1
+		if line[bar] != '|' {
+			bar-- // the space after it
+		}
+		if bar < maxServiceName {
+			return n
+		}
 	}
 	return 0
 }
