@@ -97,8 +97,8 @@ const (
 	outBatches = 6
 	// outBatchBytes is where a processor stops gathering input into one
 	// output batch: big enough to amortise writes, small enough to keep
-	// memory flat.
-	outBatchBytes = 256 << 10
+	// memory flat and the bytes in cache on their way out.
+	outBatchBytes = 64 << 10
 )
 
 // New builds a daemon from a validated configuration. Outputs are opened

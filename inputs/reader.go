@@ -10,7 +10,7 @@ import (
 )
 
 // DefaultReadBytes is the size of each Read a ReaderSource issues.
-const DefaultReadBytes = 256 << 10
+const DefaultReadBytes = 64 << 10
 
 // ReaderOptions tunes a ReaderSource. The zero value is ready to use.
 type ReaderOptions struct {
