@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 )
@@ -23,6 +24,12 @@ type lineSplit struct {
 	head *regexp.Regexp // X, whole: run on the first line without its '\n'
 	tail *regexp.Regexp // Y, anchored at the start; ends in \z
 	memo tailMemo
+	// headBlind: X treats all digits alike (see digitBlind), so its
+	// answer for a first line is its answer for the line with every
+	// digit made '0', and is remembered under that key: first lines
+	// differ from event to event in their timestamps and ids.
+	headBlind bool
+	heads     tailMemo
 }
 
 // splitRegexp returns the split form of expr, or nil when expr does not
@@ -75,7 +82,8 @@ func splitRegexp(expr string) *lineSplit {
 		if err1 != nil || err2 != nil {
 			return nil
 		}
-		return &lineSplit{head: h, tail: t, memo: newTailMemo()}
+		return &lineSplit{head: h, tail: t, memo: newTailMemo(),
+			headBlind: !slices.ContainsFunc(head, func(r *syntax.Regexp) bool { return !digitBlind(r) }), heads: newTailMemo()}
 	}
 	return nil
 }
@@ -219,7 +227,56 @@ func (s *lineSplit) match(text []byte) bool {
 		ok = s.tail.Match(rest)
 		s.memo.store(rest, ok)
 	}
-	return ok && s.head.Match(text[:i])
+	return ok && s.matchHead(text[:i])
+}
+
+// maxHeadKey bounds the first lines whose answers are remembered.
+const maxHeadKey = 512
+
+func (s *lineSplit) matchHead(line []byte) bool {
+	if !s.headBlind || len(line) > maxHeadKey {
+		return s.head.Match(line)
+	}
+	bp := headKeys.Get().(*[maxHeadKey]byte)
+	defer headKeys.Put(bp)
+	key := bp[:len(line)]
+	for i, c := range line {
+		if c >= '0' && c <= '9' {
+			c = '0'
+		}
+		key[i] = c
+	}
+	ok, known := s.heads.lookup(key)
+	if !known {
+		ok = s.head.Match(key)
+		s.heads.store(key, ok)
+	}
+	return ok
+}
+
+// headKeys holds scratch buffers for first lines' keys; rules are used
+// from every input's goroutine at once.
+var headKeys = sync.Pool{New: func() any { return new([maxHeadKey]byte) }}
+
+// digitBlind reports whether re treats every decimal digit like every
+// other: no literal holds one, and a class holds all ten or none. Such a
+// regexp matches a text exactly when it matches the text with its digits
+// replaced by '0'.
+func digitBlind(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return !slices.ContainsFunc(re.Rune, func(r rune) bool { return r >= '0' && r <= '9' })
+	case syntax.OpCharClass:
+		n := 0
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			lo, hi := max(re.Rune[i], '0'), min(re.Rune[i+1], '9')
+			if lo <= hi {
+				n += int(hi - lo + 1)
+			}
+		}
+		return n == 0 || n == 10
+	}
+	return !slices.ContainsFunc(re.Sub, func(r *syntax.Regexp) bool { return !digitBlind(r) })
 }
 
 const (

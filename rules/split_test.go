@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 	"testing"
@@ -123,5 +124,58 @@ func collectRegexps(m Matcher, out *[]string) {
 		}
 	case notMatcher:
 		collectRegexps(m.m, out)
+	}
+}
+
+func TestDigitBlind(t *testing.T) {
+	for _, tc := range []struct {
+		expr  string
+		blind bool
+	}{
+		{`[0-9]+`, true},
+		{`\d{2}:\d{2}`, true},
+		{`[^\n]*x`, true},
+		{`\w+`, true},
+		{`[a-f0-9]+`, true},
+		{`[^ \n]*/socket\.io/\?`, true},
+		{`[1-9]`, false},
+		{`code=5\d\d`, false},
+		{`[^5]`, false},
+		{`(?:abc|d7)`, false},
+	} {
+		re, err := syntax.Parse(tc.expr, syntax.Perl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := digitBlind(re.Simplify()); got != tc.blind {
+			t.Errorf("digitBlind(%q) = %v, want %v", tc.expr, got, tc.blind)
+		}
+	}
+}
+
+// TestSplitHeadDigits checks the first-line memo keyed by digits made '0':
+// a digit-blind first line answers alike for any digits, and a first line
+// that tests digits is never answered from another line's key.
+func TestSplitHeadDigits(t *testing.T) {
+	blind := splitRegexp(`\A[^\n]*\[ERROR\] request [0-9]+ failed\ntail\n\z`)
+	if blind == nil || !blind.headBlind {
+		t.Fatal("want a digit-blind split")
+	}
+	for _, text := range []string{"[ERROR] request 12 failed\ntail\n", "[ERROR] request 99 failed\ntail\n", "x [ERROR] request 7 failed\ntail\n"} {
+		if !blind.match([]byte(text)) {
+			t.Errorf("%q: no match", text)
+		}
+	}
+	if blind.match([]byte("[ERROR] request x failed\ntail\n")) {
+		t.Error("a request id without digits matched")
+	}
+	picky := splitRegexp(`\A[^\n]*code=5[0-9][0-9]\ntail\n\z`)
+	if picky == nil || picky.headBlind {
+		t.Fatal("want a split that is not digit-blind")
+	}
+	for text, want := range map[string]bool{"code=503\ntail\n": true, "code=403\ntail\n": false, "code=500\ntail\n": true, "code=200\ntail\n": false} {
+		if got := picky.match([]byte(text)); got != want {
+			t.Errorf("%q: match = %v, want %v", text, got, want)
+		}
 	}
 }
