@@ -75,6 +75,9 @@ type held struct {
 type engine struct {
 	rules  []*rules.Rule
 	paired []int // indexes into rules of the rules with a pair:, at most 64
+	// oneLine are the indexes of the rules that can match an event of
+	// one line (see rules.OneLineRules).
+	oneLine []int
 	arena  *arena
 	stats  *Stats
 
@@ -117,7 +120,7 @@ type Decision struct {
 type TraceFunc func(Decision)
 
 func newEngine(rs []*rules.Rule, a *arena, st *Stats) *engine {
-	e := &engine{rules: rs, arena: a, stats: st}
+	e := &engine{rules: rs, arena: a, stats: st, oneLine: rules.OneLineRules(rs)}
 	for i, r := range rs {
 		e.readsFields = e.readsFields || rules.ReadsFields(r.Match)
 		if r.Pair != nil && len(e.paired) < 64 {
@@ -247,6 +250,15 @@ func (e *engine) classify(ev *rules.Event, lines int) (rule int, mask uint64) {
 }
 
 func (e *engine) firstMatch(ev *rules.Event) int {
+	if ev.JSON == nil && bytes.IndexByte(ev.Text, '\n') == len(ev.Text)-1 {
+		// One line: only the rules that can hold on one are tried.
+		for _, i := range e.oneLine {
+			if e.rules[i].Match.Match(ev) {
+				return i
+			}
+		}
+		return -1
+	}
 	for i, r := range e.rules {
 		if r.Match.Match(ev) {
 			return i

@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 )
 
@@ -60,6 +61,8 @@ type regexMatcher struct {
 	// split, when the regexp is a first line and a rest, matches them
 	// apart (see lineSplit).
 	split *lineSplit
+	// newlines is the fewest newlines a match consumes.
+	newlines int
 }
 
 func newRegex(re *regexp.Regexp) regexMatcher {
@@ -67,6 +70,9 @@ func newRegex(re *regexp.Regexp) regexMatcher {
 	m := regexMatcher{re: re, lineLocal: lineLocal}
 	if !lineLocal {
 		m.split = splitRegexp(re.String())
+	}
+	if parsed, err := syntax.Parse(re.String(), syntax.Perl); err == nil {
+		m.newlines = minNewlines(parsed.Simplify())
 	}
 	for _, l := range lits {
 		m.literals = append(m.literals, []byte(l))

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"regexp/syntax"
 	"strings"
 )
 
@@ -46,6 +47,10 @@ func NeedsOfLine(m Matcher) LineNeeds {
 	case containsMatcher:
 		return clauseNeeds(m.needles)
 	case regexMatcher:
+		if m.newlines >= 2 {
+			// A one-line event's text has one newline, at its end.
+			return LineNeeds{Never: true}
+		}
 		if m.literals == nil {
 			return LineNeeds{}
 		}
@@ -135,4 +140,56 @@ func (n LineNeeds) String() string {
 		b.WriteString(")")
 	}
 	return b.String()
+}
+
+// minNewlines is the fewest newlines any match of re consumes.
+func minNewlines(re *syntax.Regexp) int {
+	switch re.Op {
+	case syntax.OpLiteral:
+		n := 0
+		for _, r := range re.Rune {
+			if r == '\n' {
+				n++
+			}
+		}
+		return n
+	case syntax.OpCharClass:
+		// A class of newline alone is one.
+		if len(re.Rune) == 2 && re.Rune[0] == '\n' && re.Rune[1] == '\n' {
+			return 1
+		}
+		return 0
+	case syntax.OpCapture, syntax.OpPlus:
+		return minNewlines(re.Sub[0])
+	case syntax.OpRepeat:
+		return re.Min * minNewlines(re.Sub[0])
+	case syntax.OpConcat:
+		n := 0
+		for _, sub := range re.Sub {
+			n += minNewlines(sub)
+		}
+		return n
+	case syntax.OpAlternate:
+		n := -1
+		for _, sub := range re.Sub {
+			if k := minNewlines(sub); n < 0 || k < n {
+				n = k
+			}
+		}
+		return max(n, 0)
+	}
+	return 0
+}
+
+// OneLineRules returns the indexes of the rules whose match can hold on
+// an event of one line (text with a single newline, at its end, and no
+// JSON record): the others need not be tried on such events.
+func OneLineRules(rs []*Rule) []int {
+	var out []int
+	for i, r := range rs {
+		if !NeedsOfLine(r.Match).Never {
+			out = append(out, i)
+		}
+	}
+	return out
 }

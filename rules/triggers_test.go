@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -357,5 +358,33 @@ func TestNeedsOfLineSound(t *testing.T) {
 	}
 	if total == 0 {
 		t.Fatal("no rule matched any corpus line as a one-line event")
+	}
+}
+
+func TestOneLineRules(t *testing.T) {
+	cfg, err := rules.Parse("one.yaml", []byte(`use: []
+rules:
+  - name: two-lines
+    match: {regex: '\AError:\nTraceback'}
+  - name: one-line
+    match: {regex: 'timeout after [0-9]+s'}
+  - name: newline-class
+    match: {regex: '\Aa[\n]b[\n]'}
+  - name: either
+    match: {regex: '\A(?:x\ny\n|z)'}
+  - name: repeated
+    match: {regex: '(?:[^\n]*\n){3}'}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rules.OneLineRules(cfg.Rules)
+	want := []int{1, 3}
+	if !slices.Equal(got, want) {
+		t.Errorf("OneLineRules = %v, want %v", got, want)
+	}
+	// The pack rules all match whole tracebacks.
+	if got := rules.OneLineRules(rules.Default().Rules); len(got) != 0 {
+		t.Errorf("pack rules that can match one line: %v", got)
 	}
 }
