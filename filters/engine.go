@@ -78,8 +78,8 @@ type engine struct {
 	// oneLine are the indexes of the rules that can match an event of
 	// one line (see rules.OneLineRules).
 	oneLine []int
-	arena  *arena
-	stats  *Stats
+	arena   *arena
+	stats   *Stats
 
 	q    []held
 	head int
