@@ -139,11 +139,21 @@ func New(opts Options) (*Daemon, error) {
 		d.outs = append(d.outs, out)
 	}
 	d.fanout = outputs.NewFanout(d.outs, opts.Metrics, d.log)
+	// Suppressed events travel to the outputs only when one writes them.
+	keepSuppressed := false
+	for _, o := range d.outs {
+		if s, ok := o.(outputs.Selector); !ok || s.Selection().Selects(event.Suppressed) {
+			keepSuppressed = true
+		}
+	}
 	for _, in := range cfg.Inputs {
 		p, err := d.newPipe(in)
 		if err != nil {
 			d.closeOutputs()
 			return nil, err
+		}
+		if !keepSuppressed {
+			p.proc.DropSuppressed()
 		}
 		d.pipes = append(d.pipes, p)
 	}

@@ -102,6 +102,9 @@ type engine struct {
 	runEnds    []int     // scratch: the line ends of a held run being released
 	// readsFields: some rule tests JSON fields (see classify).
 	readsFields bool
+	// dropSuppressed: no output writes suppressed events, so their bytes
+	// are not copied into output batches (see Processor.DropSuppressed).
+	dropSuppressed bool
 }
 
 // Decision describes how one event was settled, for tools that explain
@@ -442,6 +445,9 @@ func (e *engine) release(now time.Time, final bool) {
 
 // put appends one event ending at file offset end to the output batch.
 func (e *engine) put(raw []byte, v event.Verdict, end int64) {
+	if v == event.Suppressed && e.dropSuppressed {
+		return
+	}
 	e.out.NotePath(e.path)
 	if e.origin == nil {
 		e.out.Add(raw, v)

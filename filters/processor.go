@@ -28,6 +28,8 @@ type Processor struct {
 	trace       TraceFunc
 	// formatChosen, when set, hears which format each source is read in.
 	formatChosen FormatFunc
+	// dropSuppressed: see DropSuppressed.
+	dropSuppressed bool
 }
 
 // FormatFunc is told the format a source's records are read in, and
@@ -36,6 +38,17 @@ type FormatFunc func(path, format string, detected bool)
 
 // OnFormat makes the processor report each new source's format to fn.
 func (p *Processor) OnFormat(fn FormatFunc) { p.formatChosen = fn }
+
+// DropSuppressed makes the processor leave suppressed events out of its
+// output batches, for a pipeline whose outputs all write forwarded events
+// only: their bytes would be copied for nothing. They are counted and
+// acknowledged as before.
+func (p *Processor) DropSuppressed() {
+	p.dropSuppressed = true
+	for _, s := range p.order {
+		s.eng.dropSuppressed = true
+	}
+}
 
 // SetTrace makes the processor report every released event to fn.
 func (p *Processor) SetTrace(fn TraceFunc) {
@@ -157,6 +170,7 @@ func (p *Processor) source(path string, file event.FileID, out *event.OutBatch) 
 		s.eng = newEngine(p.rules, &s.arena, &p.stats)
 		s.eng.trace = p.trace
 		s.eng.path = path
+		s.eng.dropSuppressed = p.dropSuppressed
 		s.asm = newAssembler(p.input.Multiline, &s.arena, s.eng.add)
 		s.dec = p.newDecoder(path)
 		s.push = func(l *logicalLine) { s.asm.push(l, s.now) }
@@ -279,7 +293,9 @@ func (p *Processor) SetRules(rs []*rules.Rule, out *event.OutBatch) {
 	for _, s := range p.order {
 		fresh := newEngine(rs, &s.arena, &p.stats)
 		fresh.seq = s.eng.seq
+		fresh.path = s.eng.path
 		fresh.trace = p.trace
+		fresh.dropSuppressed = p.dropSuppressed
 		s.eng = fresh
 		s.asm.emit = fresh.add
 	}
