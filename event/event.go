@@ -90,12 +90,6 @@ type Marks struct {
 	// Body: bit i is set when line i may continue a held traceback as
 	// it is (indented, whole, with no ending that changes its view).
 	Body []uint64
-	// Rule and Pairs hold, for lines marked Full that may be events of
-	// their own, how the rules judge the line as a one-line event: Rule[i]
-	// is the index of the first rule it matches (-1: none; -2: not found
-	// out), Pairs[i] the paired rules whose partner it can be (by bit).
-	Rule  []int32
-	Pairs []uint64
 }
 
 // Reset forgets the marks, keeping their buffers.
@@ -103,8 +97,6 @@ func (m *Marks) Reset() {
 	m.Key = nil
 	m.Full = m.Full[:0]
 	m.Body = m.Body[:0]
-	m.Rule = m.Rule[:0]
-	m.Pairs = m.Pairs[:0]
 }
 
 // Origin is what a journal entry said about its writer, kept so that an

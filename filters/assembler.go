@@ -22,9 +22,6 @@ type span struct {
 	raw  []byte
 	view []byte
 	json []byte
-	// class, when known, is the rules' judgement of a one-line event,
-	// found ahead (see lineClass).
-	class lineClass
 }
 
 // pyState tracks where the python preset is inside a record.
@@ -146,7 +143,7 @@ func (a *assembler) flush() {
 func (a *assembler) single(l *logicalLine, now time.Time) {
 	// The span is handed on by pointer: it is large, and a plain line goes
 	// through here on its own.
-	a.one = span{raw: l.raw, view: l.view, json: l.json, lines: l.records, endOffset: l.endOffset, truncated: l.truncated, at: now, class: l.class}
+	a.one = span{raw: l.raw, view: l.view, json: l.json, lines: l.records, endOffset: l.endOffset, truncated: l.truncated, at: now}
 	a.emit(&a.one)
 }
 

@@ -50,16 +50,6 @@ type logicalLine struct {
 	endOffset  int64
 	truncated  bool
 	standalone bool // never grouped with other lines
-	class      lineClass
-}
-
-// lineClass is how the rules judge a line as a one-line event, when it
-// was found out ahead (see Marker): the first rule it matches (-1: none)
-// and the paired rules whose partner it can be.
-type lineClass struct {
-	known bool
-	rule  int
-	pairs uint64
 }
 
 // suffixer finds the length of a formatter's suffix at the end of a line's
@@ -126,10 +116,6 @@ type recordDecoder struct {
 	text []byte // scratch: a decoded container record
 	view []byte // scratch: a line's message view
 	line logicalLine
-	// class, when known, is how the rules judge the next line pushed
-	// as a one-line text event (found ahead by a Marker); inner hands
-	// it on only for a line it reads as exactly that.
-	class lineClass
 }
 
 func newRecordDecoder(in rules.Input, p prefixer, st *Stats, resolved func(string, bool)) *recordDecoder {
@@ -298,7 +284,6 @@ func (d *recordDecoder) inner(raw, app []byte, records int, endOffset int64, pla
 	l := &d.line
 	l.raw, l.records, l.endOffset = raw, records, endOffset
 	l.json, l.truncated, l.standalone = nil, false, false
-	l.class = lineClass{}
 	c := app
 	n := 0
 	if d.prefix != nil {
@@ -328,9 +313,6 @@ func (d *recordDecoder) inner(raw, app []byte, records int, endOffset int64, pla
 		c = c[:len(c)-s]
 	}
 	l.content = c
-	if plain && !cr && d.format == fmtText {
-		l.class = d.class
-	}
 	if plain && n == 0 && s == 0 && !cr && len(raw) == len(app)+1 {
 		l.view = raw
 	} else {
@@ -350,16 +332,12 @@ func (d *recordDecoder) plainReady() bool {
 // JSON record and does not end in "\r\n": the line without its prefix,
 // suffix and newline.
 func (d *recordDecoder) textContent(line []byte) []byte {
-	return textContent(d.prefix, d.suffix, line)
-}
-
-func textContent(p prefixer, s suffixer, line []byte) []byte {
 	c := line[:len(line)-1]
-	if p != nil {
-		c = c[p.prefixLen(c):]
+	if d.prefix != nil {
+		c = c[d.prefix.prefixLen(c):]
 	}
-	if s != nil && !isIndented(c) {
-		c = c[:len(c)-s.suffixLen(c)]
+	if d.suffix != nil && !isIndented(c) {
+		c = c[:len(c)-d.suffix.suffixLen(c)]
 	}
 	return c
 }

@@ -139,18 +139,9 @@ func (e *engine) add(s *span) {
 	if s.truncated {
 		e.stats.Truncated++
 	}
-	var rule int
-	var mask uint64
-	if s.class.known {
-		rule = s.class.rule
-		if rule < 0 {
-			mask = s.class.pairs & e.listening()
-		}
-	} else {
-		e.ev = rules.Event{Text: s.view, JSON: s.json}
-		rule, mask = e.classify(&e.ev, s.lines)
-		e.ev = rules.Event{}
-	}
+	e.ev = rules.Event{Text: s.view, JSON: s.json}
+	rule, mask := e.classify(&e.ev, s.lines)
+	e.ev = rules.Event{}
 	if rule < 0 && mask == 0 && s.raw != nil && e.head == len(e.q) {
 		// The common case, a line no rule cares about with nothing held
 		// ahead of it: out it goes without becoming a queue entry.
@@ -277,19 +268,6 @@ func (e *engine) firstMatch(ev *rules.Event) int {
 		}
 	}
 	return -1
-}
-
-// listening is the paired rules whose partners are looked for now: all
-// but those whose partner comes after their event while none waits (see
-// partnerMask).
-func (e *engine) listening() uint64 {
-	var m uint64
-	for bit, ri := range e.paired {
-		if e.rules[ri].Pair.Direction != "after" || e.waitingFor[bit] > 0 {
-			m |= 1 << bit
-		}
-	}
-	return m
 }
 
 func (e *engine) partnerMask(ev *rules.Event) uint64 {

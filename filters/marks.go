@@ -2,10 +2,8 @@ package filters
 
 import (
 	"math/bits"
-	"slices"
 
 	"github.com/logsift/logsift/event"
-	"github.com/logsift/logsift/rules"
 )
 
 // Marker finds, for a processor, which lines of a batch can go in runs,
@@ -17,13 +15,6 @@ import (
 type Marker struct {
 	key  *gate // the processor's gate the marks are for (compared, never used)
 	gate *gate // this marker's own, searched from this marker's goroutine
-	// What judging a line as a one-line event takes (see Mark).
-	rules   []*rules.Rule
-	oneLine []int
-	paired  []int
-	prefix  prefixer
-	suffix  suffixer
-	view    []byte
 }
 
 // Marker returns a marker for the processor's current rules, or nil when
@@ -33,14 +24,7 @@ func (p *Processor) Marker() *Marker {
 	if p.gate == nil {
 		return nil
 	}
-	m := &Marker{key: p.gate, gate: newGate(p.rules, p.input.Multiline.Preset),
-		rules: p.rules, oneLine: rules.OneLineRules(p.rules), prefix: p.prefix, suffix: newSuffixer(p.input.Suffix)}
-	for i, r := range p.rules {
-		if r.Pair != nil && len(m.paired) < 64 {
-			m.paired = append(m.paired, i)
-		}
-	}
-	return m
+	return &Marker{key: p.gate, gate: newGate(p.rules, p.input.Multiline.Preset)}
 }
 
 // Mark fills b.Marks. A nil Marker marks nothing.
@@ -53,19 +37,13 @@ func (m *Marker) Mark(b *event.LineBatch) {
 	mk := &b.Marks
 	mk.Full = grow(mk.Full, words)
 	mk.Body = grow(mk.Body, words)
-	mk.Rule = slices.Grow(mk.Rule[:0], n)[:n]
-	mk.Pairs = slices.Grow(mk.Pairs[:0], n)[:n]
 	g := m.gate
 	data := b.Data
 	g.reset(data)
 	start := 0
 	for i, end := range b.Ends {
-		mk.Rule[i] = -2
-		if plain := plainLine(data, start, end); !plain || g.hot(start, end) {
+		if !plainLine(data, start, end) || g.hot(start, end) {
 			mk.Full[i>>6] |= 1 << (i & 63)
-			if plain && data[start] != ' ' && data[start] != '\t' {
-				mk.Rule[i], mk.Pairs[i] = m.judge(data[start:end])
-			}
 		}
 		if bodyLine(data, start, end) {
 			mk.Body[i>>6] |= 1 << (i & 63)
@@ -73,33 +51,6 @@ func (m *Marker) Mark(b *event.LineBatch) {
 		start = end
 	}
 	mk.Key = m.key
-}
-
-// judge finds how the rules take a whole text line (no carriage return,
-// no JSON object) as a one-line event, as the engine would: the first rule
-// it matches, else every paired rule whose partner it can be, whether or
-// not an event waits for one (the engine masks those it is not looking
-// for).
-func (m *Marker) judge(line []byte) (int32, uint64) {
-	c := textContent(m.prefix, m.suffix, line)
-	view := line
-	if len(c) != len(line)-1 {
-		m.view = append(append(m.view[:0], c...), '\n')
-		view = m.view
-	}
-	ev := rules.Event{Text: view}
-	for _, i := range m.oneLine {
-		if m.rules[i].Match.Match(&ev) {
-			return int32(i), 0
-		}
-	}
-	var pairs uint64
-	for bit, i := range m.paired {
-		if m.rules[i].Pair.Match.Match(&ev) {
-			pairs |= 1 << bit
-		}
-	}
-	return -1, pairs
 }
 
 // grow returns s with n zeroed words.

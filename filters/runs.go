@@ -125,11 +125,7 @@ func (p *Processor) bodyRun(s *source, b *event.LineBatch, i int, now time.Time)
 
 // push takes line i of b the full way.
 func (p *Processor) push(s *source, b *event.LineBatch, i int, now time.Time) {
-	if m := p.marksFor(b); m != nil && i < len(m.Rule) && m.Rule[i] >= -1 {
-		s.dec.class = lineClass{known: true, rule: int(m.Rule[i]), pairs: m.Pairs[i]}
-	}
 	s.dec.push(b.Line(i), b.LineEndOffset(i), now, s.push)
-	s.dec.class = lineClass{}
 }
 
 // forwardRun forwards lines i to k-1 of b, which start at from, as plain
