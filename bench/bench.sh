@@ -153,46 +153,67 @@ show_mismatch() {
 
 results=() # "size|command|wall|cpu|rss_kib" per measured command
 
-# measure SIZE LABEL CHECK STDIN OUT CMD... runs CMD RUNS times with STDIN
-# (or nothing) on its standard input and stdout in OUT, and records the
-# medians. CHECK=1 compares OUT with the expected output after every run.
+# measure SIZE LABEL CHECK STDIN OUT CMD... plans CMD with STDIN (or
+# nothing) on its standard input and stdout in OUT; CHECK=1 compares OUT
+# with the expected output after every run. run_planned then runs the
+# planned commands RUNS times in rounds, each command once per round, and
+# records the medians: commands compared with each other run interleaved,
+# so a machine that speeds up or slows down over a minute (a shared VM)
+# moves them alike and their ratio stays fair.
+planned=()
 measure() {
 	local size=$1 label=$2 check=$3 stdin=$4 out=$5
 	shift 5
-	local exp=${EXPECTED:-$DIR/$size.expected.log} tf=$DIR/time.txt errf=$DIR/stderr.txt
-	local walls=() cpus=() rsss=()
-	local r rc t0 t1
+	local exp=${EXPECTED:-$DIR/$size.expected.log} cmd
+	cmd=$(printf '%q ' "$@")
+	planned+=("$size"$'\x1f'"$label"$'\x1f'"$check"$'\x1f'"$stdin"$'\x1f'"$out"$'\x1f'"$exp"$'\x1f'"$cmd")
+}
+
+run_planned() {
+	local -A walls cpus rsss
+	local spec size label check stdin out exp cmd r rc t0 t1 key
+	local tf=$DIR/time.txt errf=$DIR/stderr.txt
 	for ((r = 1; r <= RUNS; r++)); do
-		rm -f "$out" "$tf" "$errf" "$DIR/positions.json"
-		t0=$EPOCHREALTIME
-		set +e
-		if [[ -n $stdin ]]; then
-			/usr/bin/time -v -o "$tf" "$@" <"$stdin" >"$out" 2>"$errf"
-		else
-			/usr/bin/time -v -o "$tf" "$@" >"$DIR/stdout.txt" 2>"$errf"
-		fi
-		rc=$?
-		set -e
-		t1=$EPOCHREALTIME
-		# grep -v exits 1 when it selects no line; that is no failure here.
-		if ((rc != 0)) && ! [[ $label == grep && $rc == 1 ]]; then
-			echo "FAIL: $label exited with status $rc: $*" >&2
-			tail -n 20 "$errf" | sed 's/^/    /' >&2
-			if ((standin)); then
-				echo "  note: LOGSIFT=$LOGSIFT is a stand-in and may not support this mode." >&2
+		for spec in "${planned[@]}"; do
+			IFS=$'\x1f' read -r size label check stdin out exp cmd <<<"$spec"
+			rm -f "$out" "$tf" "$errf" "$DIR/positions.json"
+			t0=$EPOCHREALTIME
+			set +e
+			if [[ -n $stdin ]]; then
+				eval "/usr/bin/time -v -o \"\$tf\" $cmd" <"$stdin" >"$out" 2>"$errf"
+			else
+				eval "/usr/bin/time -v -o \"\$tf\" $cmd" >"$DIR/stdout.txt" 2>"$errf"
 			fi
-			exit 1
-		fi
-		if ((check)) && ! cmp -s "$out" "$exp"; then
-			show_mismatch "$out" "$exp" "$label ($size, run $r)"
-		fi
-		walls+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f", b - a}')")
-		cpus+=("$(awk -F': ' '/User time \(seconds\)/ {u = $2} /System time \(seconds\)/ {s = $2} END {printf "%.2f", u + s}' "$tf")")
-		rsss+=("$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tf")")
-		printf '  %-18s run %d/%d: %6.2fs wall\n' "$label" "$r" "$RUNS" "${walls[-1]}"
+			rc=$?
+			set -e
+			t1=$EPOCHREALTIME
+			# grep -v exits 1 when it selects no line; that is no failure here.
+			if ((rc != 0)) && ! [[ $label == grep && $rc == 1 ]]; then
+				echo "FAIL: $label exited with status $rc: $cmd" >&2
+				tail -n 20 "$errf" | sed 's/^/    /' >&2
+				if ((standin)); then
+					echo "  note: LOGSIFT=$LOGSIFT is a stand-in and may not support this mode." >&2
+				fi
+				exit 1
+			fi
+			if ((check)) && ! cmp -s "$out" "$exp"; then
+				show_mismatch "$out" "$exp" "$label ($size, run $r)"
+			fi
+			key="$size|$label"
+			walls[$key]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f", b - a}') "
+			cpus[$key]+="$(awk -F': ' '/User time \(seconds\)/ {u = $2} /System time \(seconds\)/ {s = $2} END {printf "%.2f", u + s}' "$tf") "
+			rsss[$key]+="$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tf") "
+			printf '  %-24s run %d/%d: %6.3fs wall\n' "$label" "$r" "$RUNS" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f", b - a}')"
+			rm -f "$out"
+		done
 	done
-	rm -f "$out"
-	results+=("$size|$label|$(median "${walls[@]}")|$(median "${cpus[@]}")|$(median "${rsss[@]}")")
+	for spec in "${planned[@]}"; do
+		IFS=$'\x1f' read -r size label _ <<<"$spec"
+		key="$size|$label"
+		# shellcheck disable=SC2086 # the lists are space-separated numbers
+		results+=("$key|$(median ${walls[$key]})|$(median ${cpus[$key]})|$(median ${rsss[$key]})")
+	done
+	planned=()
 }
 
 collector_pid=
@@ -276,6 +297,7 @@ EOF
 		wc -l <"$fin" >/dev/null
 		EXPECTED=$DIR/$size.$format.expected.log measure "$size" "logsift stdin ($format)" 1 "$fin" "$DIR/$size.$format.logsift-stdin.out" "$logsift"
 	done
+	run_planned
 done
 
 # The corpus log: four real captures, each 60 times over, one after the
@@ -301,6 +323,7 @@ echo "== corpus: $DIR/corpus.log ($(stat_of corpus lines) lines: $captures, 60 t
 wc -l <"$DIR/corpus.log" >/dev/null
 LC_ALL=C measure corpus grep 0 "$DIR/corpus.log" "$DIR/corpus.grep.out" grep -vF "$PATTERN"
 EXPECTED=$DIR/corpus.expected.log measure corpus "logsift stdin" 1 "$DIR/corpus.log" "$DIR/corpus.logsift.out" "$logsift"
+run_planned
 
 # The table: lines/s and MB/s from the median wall time; "vs grep" is the
 # command's lines/s over grep's on the same input, "vs text" a record

@@ -209,15 +209,8 @@ func longestExactRun(re *syntax.Regexp) string {
 // all of it. The pieces of a concatenation are required together, unlike
 // requiredLiterals' alternatives, of which one suffices.
 func conjuncts(expr string) []string {
-	re, err := syntax.Parse(expr, syntax.Perl)
-	if err != nil {
-		return nil
-	}
-	re = re.Simplify()
-	for re.Op == syntax.OpCapture {
-		re = re.Sub[0]
-	}
-	if re.Op != syntax.OpConcat {
+	subs := topConcat(expr)
+	if subs == nil {
 		return nil
 	}
 	var out []string
@@ -228,7 +221,7 @@ func conjuncts(expr string) []string {
 		}
 		run.Reset()
 	}
-	for _, sub := range re.Sub {
+	for _, sub := range subs {
 		if s, ok := exact(sub); ok {
 			run.WriteString(s)
 			if s == "" && sub.Op != syntax.OpEmptyMatch {
@@ -247,4 +240,22 @@ func conjuncts(expr string) []string {
 	}
 	flush()
 	return out
+}
+
+// topConcat parses expr and returns the elements of its top-level
+// concatenation (through capturing groups), or nil when it is no
+// concatenation.
+func topConcat(expr string) []*syntax.Regexp {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	re = re.Simplify()
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	if re.Op != syntax.OpConcat {
+		return nil
+	}
+	return re.Sub
 }

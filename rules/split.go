@@ -35,18 +35,7 @@ type lineSplit struct {
 // splitRegexp returns the split form of expr, or nil when expr does not
 // have that shape.
 func splitRegexp(expr string) *lineSplit {
-	re, err := syntax.Parse(expr, syntax.Perl)
-	if err != nil {
-		return nil
-	}
-	re = re.Simplify()
-	for re.Op == syntax.OpCapture {
-		re = re.Sub[0]
-	}
-	if re.Op != syntax.OpConcat {
-		return nil
-	}
-	subs := re.Sub
+	subs := topConcat(expr)
 	n := len(subs)
 	if n < 3 || subs[0].Op != syntax.OpBeginText || subs[n-1].Op != syntax.OpEndText {
 		return nil
