@@ -235,6 +235,47 @@ func (w *batcher) lines(p []byte) int {
 	return n
 }
 
+// minDirectRead is the least room a batch must have left for a Read to go
+// straight into it.
+const minDirectRead = 4 << 10
+
+// commit takes the n bytes a Read put right after the current batch's
+// Data, in its spare capacity, as written: their whole lines are split
+// where they lie, with no copy. It returns the bytes it could not take
+// that way (a line longer than the split size, or lines past the batch's
+// line count), for write; they still lie in the batch's spare capacity,
+// so the caller copies them out first.
+func (w *batcher) commit(n int) []byte {
+	b := w.b
+	base := len(b.Data)
+	p := b.Data[base : base+n]
+	start := w.lastEnd()
+	k := 0
+	for len(b.Ends) < batchLines {
+		i := bytes.IndexByte(p[k:], '\n')
+		if i < 0 {
+			break
+		}
+		end := base + k + i + 1
+		if end-1-start > w.max {
+			break
+		}
+		b.Ends = append(b.Ends, end)
+		start = end
+		k += i + 1
+	}
+	if k > 0 {
+		w.splitting = false
+	}
+	// What follows the last newline is the start of the open line: it
+	// stays, unless it already passed the split size.
+	if len(b.Ends) < batchLines && bytes.IndexByte(p[k:], '\n') < 0 && base+n-start <= w.max {
+		k = n
+	}
+	b.Data = b.Data[:base+k]
+	return p[k:]
+}
+
 // finish closes the open line, if any, as a final fragment without newline.
 func (w *batcher) finish() {
 	if w.b != nil && len(w.b.Data) > w.lastEnd() {

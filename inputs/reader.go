@@ -52,13 +52,6 @@ func NewReader(input, path string, r io.Reader, opts ReaderOptions) *ReaderSourc
 	return &ReaderSource{input: input, path: path, r: r, opts: opts, pool: newBatchPool()}
 }
 
-// chunk is the result of one Read.
-type chunk struct {
-	buf []byte
-	n   int
-	err error
-}
-
 // Run reads until EOF, a read error or the end of ctx, sending every
 // complete line and, at EOF or on error, a final line without newline.
 // Lines available after each Read are sent at once rather than waiting for
@@ -69,72 +62,94 @@ type chunk struct {
 // Run returns regardless and the goroutine doing the Read ends once that
 // Read returns.
 func (s *ReaderSource) Run(ctx context.Context, out chan<- *event.LineBatch) error {
-	w := newBatcher(s.pool, s.input, s.path, s.opts.MaxLineBytes, s.opts.OnSplit)
-	w.reset(s.opts.File, s.opts.Offset)
-
-	// Two buffers alternate between the reading goroutine and this one, so
-	// the next Read overlaps the splitting of the previous chunk.
+	// A goroutine reads and splits; this one hands its batches on, so it
+	// can return when ctx ends even while that goroutine is stuck in Read.
 	done := make(chan struct{})
 	defer close(done)
-	free := make(chan []byte, 2)
-	free <- make([]byte, s.opts.ReadBytes)
-	free <- make([]byte, s.opts.ReadBytes)
-	chunks := make(chan chunk)
-	go s.read(free, chunks, done)
-
+	ready := make(chan *event.LineBatch, 1)
+	errc := make(chan error, 1)
+	go func() { errc <- s.fill(ready, done) }()
 	for {
-		var c chunk
 		select {
-		case c = <-chunks:
+		case b, ok := <-ready:
+			if !ok {
+				return <-errc
+			}
+			if !send(ctx, out, b) {
+				return nil
+			}
 		case <-ctx.Done():
 			return nil
 		}
-		rest := c.buf[:c.n]
-		for {
-			rest = w.write(rest)
-			if b := w.take(); b != nil && !send(ctx, out, b) {
-				return nil
-			}
-			if len(rest) == 0 {
-				break
-			}
-		}
-		free <- c.buf
-		if c.err == nil {
-			continue
-		}
-		w.finish()
-		if b := w.take(); b != nil && !send(ctx, out, b) {
-			return nil
-		}
-		if errors.Is(c.err, io.EOF) {
-			return nil
-		}
-		return fmt.Errorf("read %s: %w", s.path, c.err)
 	}
 }
 
-// read issues Reads into free buffers until an error (EOF included).
-func (s *ReaderSource) read(free chan []byte, chunks chan<- chunk, done <-chan struct{}) {
+// fill reads into the batches themselves and splits the lines where they
+// lie (see batcher.commit), handing each Read's complete lines to ready.
+// It closes ready at EOF or on a read error, which it returns.
+func (s *ReaderSource) fill(ready chan<- *event.LineBatch, done <-chan struct{}) error {
+	defer close(ready)
+	w := newBatcher(s.pool, s.input, s.path, s.opts.MaxLineBytes, s.opts.OnSplit)
+	w.reset(s.opts.File, s.opts.Offset)
+	scratch := make([]byte, s.opts.ReadBytes)
+	hand := func() bool {
+		b := w.take()
+		if b == nil {
+			return true
+		}
+		select {
+		case ready <- b:
+			return true
+		case <-done:
+			b.Release()
+			return false
+		}
+	}
+	// write passes p through the batcher, handing full batches on.
+	write := func(p []byte) bool {
+		for {
+			p = w.write(p)
+			if len(p) == 0 {
+				return true
+			}
+			if !hand() {
+				return false
+			}
+		}
+	}
 	for {
-		var buf []byte
-		select {
-		case buf = <-free:
-		case <-done:
-			return
+		b := w.batch()
+		var n int
+		var err error
+		if room := cap(b.Data) - len(b.Data); room >= minDirectRead {
+			n, err = s.r.Read(b.Data[len(b.Data) : len(b.Data)+min(room, s.opts.ReadBytes)])
+			if rest := w.commit(n); len(rest) > 0 {
+				// A line longer than the split size or past the
+				// batch's line count: the ordinary path copes.
+				k := copy(scratch, rest)
+				if !write(scratch[:k]) {
+					return nil
+				}
+			}
+		} else {
+			// A long open line leaves little room: read beside it.
+			n, err = s.r.Read(scratch)
+			if !write(scratch[:n]) {
+				return nil
+			}
 		}
-		n, err := s.r.Read(buf)
-		if n == 0 && err == nil {
-			free <- buf
-			continue
-		}
-		select {
-		case chunks <- chunk{buf: buf, n: n, err: err}:
-		case <-done:
-			return
+		if n > 0 && !hand() {
+			return nil
 		}
 		if err != nil {
-			return
+			w.finish()
+			if !hand() {
+				return nil
+			}
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("read %s: %w", s.path, err)
 		}
 	}
 }

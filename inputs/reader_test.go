@@ -308,8 +308,10 @@ func TestReaderRecyclesBatches(t *testing.T) {
 	if !bytes.Equal(got, in) {
 		t.Fatal("data differs")
 	}
-	// Released batches come back: far fewer distinct batches than sends.
-	if n < 20 || len(seen) > 4 {
+	// Released batches come back: far fewer distinct batches than sends
+	// (one being read into, one handed over, one being sent, one with
+	// the consumer, one on its way back).
+	if n < 20 || len(seen) > 6 {
 		t.Errorf("%d sends used %d distinct batches, want reuse", n, len(seen))
 	}
 }
