@@ -18,15 +18,16 @@ import (
 // against the conditions in full.
 type gate struct {
 	needs []need
-	// finders search for every literal of every condition; anchors are
-	// the ones of the conditions' anchor clauses, which say where to look
-	// at all.
+	// finders hold every literal of every condition; anchors are the
+	// ones of the conditions' anchor clauses, searched through the batch
+	// to say where to look at all (the others are tested on a candidate
+	// line only, see holdsBesides).
 	finders []finder
 	anchors []int
-	// Per batch: data is the batch's bytes, next[k] the start of finder
-	// k's next occurrence at or after where it last searched from
+	// Per batch: data is the batch's bytes, next[k] the start of anchor
+	// finder k's next occurrence at or after where it last searched from
 	// (len(data) when none, -1 before the first search), min the smallest
-	// next of the anchors.
+	// of them.
 	data []byte
 	next []int
 	min  int
@@ -49,7 +50,7 @@ type need struct {
 // nothing: a traceback's first line (plain or of an exception group) and a
 // frame line opening a headerless traceback. A header line ("Error on
 // request:") is held only until the next line shows whether a traceback
-// follows, so it needs no condition of its own: see Processor.bulk.
+// follows, so it needs no condition of its own: see Processor.runs.
 var pythonNeeds = []rules.LineNeeds{
 	{Clauses: [][][]byte{{tracebackLine}}},
 	{Clauses: [][][]byte{{framePrefix}, {frameLine}}},
