@@ -53,6 +53,12 @@ func (p *Processor) runs(s *source, b *event.LineBatch, now time.Time) {
 				i = k
 				continue
 			}
+			if p.endsHeld(s, b, i, marks) {
+				// Settle the held event; line i then goes as a plain
+				// line would with nothing held.
+				s.asm.flush()
+				continue
+			}
 			p.push(s, b, i, now)
 			i++
 			continue
@@ -121,6 +127,42 @@ func (p *Processor) bodyRun(s *source, b *event.LineBatch, i int, now time.Time)
 		return i
 	}
 	return j
+}
+
+// endsHeld reports whether line i of b ends the event the python preset
+// holds without belonging to it, so that the event can be settled and the
+// line go in a run. That is so for a plain line (no literal the gate looks
+// for, so no traceback start) with content, after a header, an exception
+// line, a blank line after one, or a chain marker, unless the line is a
+// chain marker itself or notes may follow (see headedForNotes).
+func (p *Processor) endsHeld(s *source, b *event.LineBatch, i int, marks *event.Marks) bool {
+	a := s.asm
+	if !a.held || !s.dec.plainReady() || a.headed >= headedForNotes {
+		return false
+	}
+	switch a.state {
+	case pyHeader, pyException, pyBlank, pyChain:
+	default:
+		return false
+	}
+	start, end := 0, b.Ends[i]
+	if i > 0 {
+		start = b.Ends[i-1]
+	}
+	if marks != nil {
+		if marks.Full[i>>6]&(1<<(i&63)) != 0 {
+			return false
+		}
+	} else if !plainLine(b.Data, start, end) || p.gate.hot(start, end) {
+		return false
+	}
+	if a.state == pyHeader {
+		// Only a traceback's first line continues a header, and the
+		// gate looks for it.
+		return true
+	}
+	c := s.dec.textContent(b.Data[start:end])
+	return len(c) > 0 && !isChainMarker(c)
 }
 
 // push takes line i of b the full way.
