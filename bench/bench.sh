@@ -33,6 +33,8 @@
 #   BENCH_WRITE  0 prints the table without updating BENCHMARKS.md; 1 updates
 #                it. Default: 1 for the full run, 0 when BENCH_SIZES is given
 #                (a partial run never replaces the committed table)
+#   BENCH_OUTDIR where the commands write their output (default: a fresh
+#                directory in /dev/shm when it exists, else .bench)
 #   GO           go command (default go)
 set -euo pipefail
 
@@ -68,6 +70,21 @@ for tool in cmp grep cat awk sort; do
 done
 
 mkdir -p "$DIR" bin
+shm_out=0
+cleanup_out() { if ((shm_out)); then rm -rf "$OUT"; fi; }
+trap cleanup_out EXIT
+# Outputs go to a memory file system when there is one: what is measured
+# is the commands, not the disk's write-back (which, on a shared VM,
+# stalls whichever command happens to run when it flushes; an fsync of
+# logsift's positions file at exit would wait for everything written
+# before it).
+if [[ -z ${BENCH_OUTDIR:-} && -d /dev/shm && -w /dev/shm ]]; then
+	OUT=$(mktemp -d /dev/shm/logsift-bench.XXXXXX)
+	shm_out=1
+else
+	OUT=${BENCH_OUTDIR:-$PWD/$DIR}
+	mkdir -p "$OUT"
+fi
 echo "building bin/loggen"
 "$GO" build -o bin/loggen ./cmd/loggen
 if [[ -n ${LOGSIFT:-} ]]; then
@@ -176,17 +193,13 @@ run_planned() {
 	for ((r = 1; r <= RUNS; r++)); do
 		for spec in "${planned[@]}"; do
 			IFS=$'\x1f' read -r size label check stdin out exp cmd <<<"$spec"
-			rm -f "$out" "$tf" "$errf" "$DIR/positions.json"
-			# Every run starts with nothing waiting to be written back:
-			# logsift's positions file is fsynced at exit, and on ext4
-			# that waits for whatever the commands before it wrote.
-			sync
+			rm -f "$out" "$tf" "$errf" "$OUT/positions.json"
 			t0=$EPOCHREALTIME
 			set +e
 			if [[ -n $stdin ]]; then
 				eval "/usr/bin/time -v -o \"\$tf\" $cmd" <"$stdin" >"$out" 2>"$errf"
 			else
-				eval "/usr/bin/time -v -o \"\$tf\" $cmd" >"$DIR/stdout.txt" 2>"$errf"
+				eval "/usr/bin/time -v -o \"\$tf\" $cmd" >"$OUT/stdout.txt" 2>"$errf"
 			fi
 			rc=$?
 			set -e
@@ -240,7 +253,7 @@ service:
 EOF
 	"$DIR/otelcoltest" "$DIR/collector.yaml" >"$DIR/collector.log" 2>&1 &
 	collector_pid=$!
-	trap 'kill "$collector_pid" 2>/dev/null || true' EXIT
+	trap 'kill "$collector_pid" 2>/dev/null || true; cleanup_out' EXIT
 	for _ in $(seq 100); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$otlp_port") 2>/dev/null && break
 		sleep 0.1
@@ -268,16 +281,16 @@ inputs:
     start_at: beginning
 outputs:
   - type: file
-    path: "$PWD/$DIR/$size.logsift-file.out"
+    path: "$OUT/$size.logsift-file.out"
 positions:
-  path: "$PWD/$DIR/positions.json"
+  path: "$OUT/positions.json"
 metrics:
   listen: ""
 EOF
-	LC_ALL=C measure "$size" grep 0 "$in" "$DIR/$size.grep.out" grep -vF "$PATTERN"
-	measure "$size" cat 0 "$in" "$DIR/$size.cat.out" cat
-	measure "$size" "logsift stdin" 1 "$in" "$DIR/$size.logsift-stdin.out" "$logsift"
-	measure "$size" "logsift run -once" 1 "" "$DIR/$size.logsift-file.out" "$logsift" run -once -config "$cfg"
+	LC_ALL=C measure "$size" grep 0 "$in" "$OUT/$size.grep.out" grep -vF "$PATTERN"
+	measure "$size" cat 0 "$in" "$OUT/$size.cat.out" cat
+	measure "$size" "logsift stdin" 1 "$in" "$OUT/$size.logsift-stdin.out" "$logsift"
+	measure "$size" "logsift run -once" 1 "" "$OUT/$size.logsift-file.out" "$logsift" run -once -config "$cfg"
 	if [[ -n $collector_pid ]]; then
 		ocfg=$DIR/$size.otlp.yaml
 		cat >"$ocfg" <<EOF
@@ -290,16 +303,16 @@ outputs:
   - type: otlp
     endpoint: "http://127.0.0.1:$otlp_port"
 positions:
-  path: "$PWD/$DIR/positions.json"
+  path: "$OUT/positions.json"
 metrics:
   listen: ""
 EOF
-		measure "$size" "logsift -> otlp" 0 "" "$DIR/$size.logsift-otlp.out" "$logsift" run -once -config "$ocfg"
+		measure "$size" "logsift -> otlp" 0 "" "$OUT/$size.logsift-otlp.out" "$logsift" run -once -config "$ocfg"
 	fi
 	for format in $FORMATS; do
 		fin=$DIR/$size.$format.log
 		wc -l <"$fin" >/dev/null
-		EXPECTED=$DIR/$size.$format.expected.log measure "$size" "logsift stdin ($format)" 1 "$fin" "$DIR/$size.$format.logsift-stdin.out" "$logsift"
+		EXPECTED=$DIR/$size.$format.expected.log measure "$size" "logsift stdin ($format)" 1 "$fin" "$OUT/$size.$format.logsift-stdin.out" "$logsift"
 	done
 	run_planned
 done
@@ -325,8 +338,8 @@ if [[ ! -s $DIR/corpus.log || ! -s $DIR/corpus.expected.log || $(head -n1 "$DIR/
 fi
 echo "== corpus: $DIR/corpus.log ($(stat_of corpus lines) lines: $captures, 60 times each)"
 wc -l <"$DIR/corpus.log" >/dev/null
-LC_ALL=C measure corpus grep 0 "$DIR/corpus.log" "$DIR/corpus.grep.out" grep -vF "$PATTERN"
-EXPECTED=$DIR/corpus.expected.log measure corpus "logsift stdin" 1 "$DIR/corpus.log" "$DIR/corpus.logsift.out" "$logsift"
+LC_ALL=C measure corpus grep 0 "$DIR/corpus.log" "$OUT/corpus.grep.out" grep -vF "$PATTERN"
+EXPECTED=$DIR/corpus.expected.log measure corpus "logsift stdin" 1 "$DIR/corpus.log" "$OUT/corpus.logsift.out" "$logsift"
 ccfg=$DIR/corpus.config.yaml
 cat >"$ccfg" <<EOF
 # Written by bench/bench.sh: file input from the start, file output, no HTTP.
@@ -336,13 +349,13 @@ inputs:
     start_at: beginning
 outputs:
   - type: file
-    path: "$PWD/$DIR/corpus.logsift-file.out"
+    path: "$OUT/corpus.logsift-file.out"
 positions:
-  path: "$PWD/$DIR/positions.json"
+  path: "$OUT/positions.json"
 metrics:
   listen: ""
 EOF
-EXPECTED=$DIR/corpus.expected.log measure corpus "logsift run -once" 1 "" "$DIR/corpus.logsift-file.out" "$logsift" run -once -config "$ccfg"
+EXPECTED=$DIR/corpus.expected.log measure corpus "logsift run -once" 1 "" "$OUT/corpus.logsift-file.out" "$logsift" run -once -config "$ccfg"
 run_planned
 
 # The table: lines/s and MB/s from the median wall time; "vs grep" is the
