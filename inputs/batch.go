@@ -3,6 +3,7 @@ package inputs
 import (
 	"bytes"
 	"context"
+	"math"
 
 	"github.com/logsift/logsift/event"
 )
@@ -208,11 +209,21 @@ func (w *batcher) write(p []byte) []byte {
 // until the batch is full, in one copy; it returns how many bytes it took
 // (0 when the first line is longer than the split size, or incomplete).
 func (w *batcher) lines(p []byte) int {
+	n, _ := w.ends(p, len(w.b.Data), batchBytes)
+	if n > 0 {
+		w.b.Data = append(w.b.Data, p[:n]...)
+	}
+	return n
+}
+
+// ends records the ends of the whole lines at the start of p, which is or
+// will be the batch's Data from base on, that fit the split size, until
+// the batch holds limit bytes of lines or batchLines lines. It returns how
+// many bytes of p they take and where the line after them starts in Data.
+func (w *batcher) ends(p []byte, base, limit int) (n, start int) {
 	b := w.b
-	base := len(b.Data)
-	start := w.lastEnd() // of the line p continues
-	n := 0
-	for {
+	start = w.lastEnd() // of the line p continues
+	for len(b.Ends) < batchLines {
 		i := bytes.IndexByte(p[n:], '\n')
 		if i < 0 {
 			break
@@ -224,15 +235,14 @@ func (w *batcher) lines(p []byte) int {
 		b.Ends = append(b.Ends, end)
 		start = end
 		n += i + 1
-		if end >= batchBytes || len(b.Ends) >= batchLines {
+		if end >= limit {
 			break
 		}
 	}
 	if n > 0 {
-		b.Data = append(b.Data, p[:n]...)
 		w.splitting = false
 	}
-	return n
+	return n, start
 }
 
 // minDirectRead is the least room a batch must have left for a Read to go
@@ -249,24 +259,8 @@ func (w *batcher) commit(n int) []byte {
 	b := w.b
 	base := len(b.Data)
 	p := b.Data[base : base+n]
-	start := w.lastEnd()
-	k := 0
-	for len(b.Ends) < batchLines {
-		i := bytes.IndexByte(p[k:], '\n')
-		if i < 0 {
-			break
-		}
-		end := base + k + i + 1
-		if end-1-start > w.max {
-			break
-		}
-		b.Ends = append(b.Ends, end)
-		start = end
-		k += i + 1
-	}
-	if k > 0 {
-		w.splitting = false
-	}
+	// The batch may take all a Read brings: no byte limit.
+	k, start := w.ends(p, base, math.MaxInt)
 	// What follows the last newline is the start of the open line: it
 	// stays, unless it already passed the split size.
 	if len(b.Ends) < batchLines && bytes.IndexByte(p[k:], '\n') < 0 && base+n-start <= w.max {
