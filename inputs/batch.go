@@ -3,7 +3,6 @@ package inputs
 import (
 	"bytes"
 	"context"
-	"math"
 
 	"github.com/logsift/logsift/event"
 )
@@ -209,21 +208,11 @@ func (w *batcher) write(p []byte) []byte {
 // until the batch is full, in one copy; it returns how many bytes it took
 // (0 when the first line is longer than the split size, or incomplete).
 func (w *batcher) lines(p []byte) int {
-	n, _ := w.ends(p, len(w.b.Data), batchBytes)
-	if n > 0 {
-		w.b.Data = append(w.b.Data, p[:n]...)
-	}
-	return n
-}
-
-// ends records the ends of the whole lines at the start of p, which is or
-// will be the batch's Data from base on, that fit the split size, until
-// the batch holds limit bytes of lines or batchLines lines. It returns how
-// many bytes of p they take and where the line after them starts in Data.
-func (w *batcher) ends(p []byte, base, limit int) (n, start int) {
 	b := w.b
-	start = w.lastEnd() // of the line p continues
-	for len(b.Ends) < batchLines {
+	base := len(b.Data)
+	start := w.lastEnd() // of the line p continues
+	n := 0
+	for {
 		i := bytes.IndexByte(p[n:], '\n')
 		if i < 0 {
 			break
@@ -235,14 +224,15 @@ func (w *batcher) ends(p []byte, base, limit int) (n, start int) {
 		b.Ends = append(b.Ends, end)
 		start = end
 		n += i + 1
-		if end >= limit {
+		if end >= batchBytes || len(b.Ends) >= batchLines {
 			break
 		}
 	}
 	if n > 0 {
+		b.Data = append(b.Data, p[:n]...)
 		w.splitting = false
 	}
-	return n, start
+	return n
 }
 
 // minDirectRead is the least room a batch must have left for a Read to go
@@ -259,8 +249,24 @@ func (w *batcher) commit(n int) []byte {
 	b := w.b
 	base := len(b.Data)
 	p := b.Data[base : base+n]
-	// The batch may take all a Read brings: no byte limit.
-	k, start := w.ends(p, base, math.MaxInt)
+	start := w.lastEnd()
+	k := 0
+	for len(b.Ends) < batchLines {
+		i := bytes.IndexByte(p[k:], '\n')
+		if i < 0 {
+			break
+		}
+		end := base + k + i + 1
+		if end-1-start > w.max {
+			break
+		}
+		b.Ends = append(b.Ends, end)
+		start = end
+		k += i + 1
+	}
+	if k > 0 {
+		w.splitting = false
+	}
 	// What follows the last newline is the start of the open line: it
 	// stays, unless it already passed the split size.
 	if len(b.Ends) < batchLines && bytes.IndexByte(p[k:], '\n') < 0 && base+n-start <= w.max {
