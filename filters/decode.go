@@ -307,11 +307,8 @@ func (d *recordDecoder) inner(raw, app []byte, records int, endOffset int64, pla
 		// Not a record of a JSON source: matched as a text line, counted.
 		d.stats.ParseErrors[fmtJSON]++
 	}
-	s := 0
-	if d.suffix != nil && !isIndented(c) {
-		s = d.suffix.suffixLen(c)
-		c = c[:len(c)-s]
-	}
+	s := d.suffixLen(c)
+	c = c[:len(c)-s]
 	l.content = c
 	if plain && n == 0 && s == 0 && !cr && len(raw) == len(app)+1 {
 		l.view = raw
@@ -336,8 +333,14 @@ func (d *recordDecoder) textContent(line []byte) []byte {
 	if d.prefix != nil {
 		c = c[d.prefix.prefixLen(c):]
 	}
-	if d.suffix != nil && !isIndented(c) {
-		c = c[:len(c)-d.suffix.suffixLen(c)]
+	return c[:len(c)-d.suffixLen(c)]
+}
+
+// suffixLen is the length of the formatter suffix at the end of a text
+// line's content c; indented lines (traceback frames) have none.
+func (d *recordDecoder) suffixLen(c []byte) int {
+	if d.suffix == nil || isIndented(c) {
+		return 0
 	}
-	return c
+	return d.suffix.suffixLen(c)
 }

@@ -492,11 +492,13 @@ func (e *engine) emit(h *held, raw []byte) {
 
 // emitRun passes on a held run of plain one-line events.
 func (e *engine) emitRun(h *held, raw []byte) {
+	// Every line of a run ends in '\n'; were one not to, it would end
+	// the run rather than loop forever.
 	e.runEnds = e.runEnds[:0]
 	for i := 0; i < len(raw); {
 		j := bytes.IndexByte(raw[i:], '\n')
 		if j < 0 {
-			j = len(raw) - 1 - i // cannot happen: every line of a run ends in '\n'
+			j = len(raw) - 1 - i
 		}
 		i += j + 1
 		e.runEnds = append(e.runEnds, i)

@@ -21,15 +21,15 @@ import (
 // first line is matched each time. Go's regexp engines cost several
 // nanoseconds per byte, and a traceback is kilobytes.
 type lineSplit struct {
-	head *regexp.Regexp // X, whole: run on the first line without its '\n'
-	tail *regexp.Regexp // Y, anchored at the start; ends in \z
-	memo tailMemo
+	head  *regexp.Regexp // X, whole: run on the first line without its '\n'
+	tail  *regexp.Regexp // Y, anchored at the start; ends in \z
+	rests answerMemo     // the rest's answers
 	// headBlind: X treats all digits alike (see digitBlind), so its
 	// answer for a first line is its answer for the line with every
 	// digit made '0', and is remembered under that key: first lines
 	// differ from event to event in their timestamps and ids.
 	headBlind bool
-	heads     tailMemo
+	heads     answerMemo
 }
 
 // splitRegexp returns the split form of expr, or nil when expr does not
@@ -71,8 +71,8 @@ func splitRegexp(expr string) *lineSplit {
 		if err1 != nil || err2 != nil {
 			return nil
 		}
-		return &lineSplit{head: h, tail: t, memo: newTailMemo(),
-			headBlind: !slices.ContainsFunc(head, func(r *syntax.Regexp) bool { return !digitBlind(r) }), heads: newTailMemo()}
+		return &lineSplit{head: h, tail: t, rests: newAnswerMemo(),
+			headBlind: !slices.ContainsFunc(head, func(r *syntax.Regexp) bool { return !digitBlind(r) }), heads: newAnswerMemo()}
 	}
 	return nil
 }
@@ -211,10 +211,10 @@ func (s *lineSplit) match(text []byte) bool {
 		return false
 	}
 	rest := text[i+1:]
-	ok, known := s.memo.lookup(rest)
+	ok, known := s.rests.lookup(rest)
 	if !known {
 		ok = s.tail.Match(rest)
-		s.memo.store(rest, ok)
+		s.rests.store(rest, ok)
 	}
 	return ok && s.matchHead(text[:i])
 }
@@ -269,43 +269,44 @@ func digitBlind(re *syntax.Regexp) bool {
 }
 
 const (
-	tailSlots    = 16
-	maxTailBytes = 16 << 10
+	memoSlots    = 16
+	maxMemoBytes = 16 << 10
 )
 
-// tailMemo remembers the answers for recent texts. Rules are shared by
+// answerMemo remembers a regexp's answers for recent texts (the rests,
+// or first lines with their digits made '0'). Rules are shared by
 // every input's goroutine, so slots are swapped whole, atomically.
-type tailMemo struct {
+type answerMemo struct {
 	seed  maphash.Seed
-	slots *[tailSlots]atomic.Pointer[tailEntry]
+	slots *[memoSlots]atomic.Pointer[memoEntry]
 }
 
-type tailEntry struct {
+type memoEntry struct {
 	hash uint64
 	text []byte
 	ok   bool
 }
 
-func newTailMemo() tailMemo {
-	return tailMemo{seed: maphash.MakeSeed(), slots: new([tailSlots]atomic.Pointer[tailEntry])}
+func newAnswerMemo() answerMemo {
+	return answerMemo{seed: maphash.MakeSeed(), slots: new([memoSlots]atomic.Pointer[memoEntry])}
 }
 
-func (m tailMemo) lookup(text []byte) (ok, known bool) {
-	if len(text) > maxTailBytes {
+func (m answerMemo) lookup(text []byte) (ok, known bool) {
+	if len(text) > maxMemoBytes {
 		return false, false
 	}
 	h := maphash.Bytes(m.seed, text)
-	e := m.slots[h%tailSlots].Load()
+	e := m.slots[h%memoSlots].Load()
 	if e == nil || e.hash != h || !bytes.Equal(e.text, text) {
 		return false, false
 	}
 	return e.ok, true
 }
 
-func (m tailMemo) store(text []byte, ok bool) {
-	if len(text) > maxTailBytes {
+func (m answerMemo) store(text []byte, ok bool) {
+	if len(text) > maxMemoBytes {
 		return
 	}
 	h := maphash.Bytes(m.seed, text)
-	m.slots[h%tailSlots].Store(&tailEntry{hash: h, text: bytes.Clone(text), ok: ok})
+	m.slots[h%memoSlots].Store(&memoEntry{hash: h, text: bytes.Clone(text), ok: ok})
 }
