@@ -3,6 +3,8 @@ package filters
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -180,3 +182,80 @@ func BenchmarkPrefix(b *testing.B) {
 }
 
 var _ = regexp.MustCompile
+
+// BenchmarkProcessorCorpus runs the built-in packs over real captures (a,
+// e, f and k of testdata/corpus, as make bench's corpus log strings them
+// together) in 64 KiB batches marked as the daemon marks them: the cost per
+// traceback event, where BenchmarkProcessorWerkzeug is mostly plain lines.
+// Marking is not timed; it runs on its own goroutine in the daemon.
+func BenchmarkProcessorCorpus(b *testing.B) {
+	var log, want []byte
+	for _, name := range []string{"a_werkzeug_threading_plain", "e_eventlet_wsgi_threading", "f_gunicorn_gthread_threading", "k_py313_plain"} {
+		log = append(log, readCorpus(b, name+".log")...)
+		want = append(want, readCorpus(b, name+".expected.log")...)
+	}
+	benchProcessorMarked(b, rules.Default().Rules, log, want)
+}
+
+func readCorpus(b *testing.B, name string) []byte {
+	b.Helper()
+	data, err := os.ReadFile(filepath.Join(corpusDir, name))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
+// benchProcessorMarked is benchProcessor over 64 KiB batches that carry
+// the marks of the processor's Marker, made outside the timer.
+func benchProcessorMarked(b *testing.B, rs []*rules.Rule, log, want []byte) {
+	var batches []*event.LineBatch
+	var off int64
+	for rest := log; len(rest) > 0; {
+		lb := &event.LineBatch{Path: "-"}
+		for len(rest) > 0 && len(lb.Data) < 64<<10 {
+			n := bytes.IndexByte(rest, '\n') + 1
+			if n == 0 {
+				n = len(rest)
+			}
+			lb.Append(rest[:n])
+			rest = rest[n:]
+			off += int64(n)
+		}
+		lb.EndOffset = off
+		batches = append(batches, lb)
+	}
+	lines := bytes.Count(log, []byte("\n"))
+	out := &event.OutBatch{}
+	now := time.Unix(0, 0)
+	b.SetBytes(int64(len(log)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		p := NewProcessor(defaultInput(), rs)
+		m := p.Marker()
+		for _, lb := range batches {
+			m.Mark(lb)
+		}
+		b.StartTimer()
+		var fwd int
+		count := func(data []byte, s event.Segment) {
+			if s.Verdict == event.Forwarded {
+				fwd += len(data)
+			}
+		}
+		for _, lb := range batches {
+			p.Process(lb, out, now)
+			out.Each(count)
+			out.Reset()
+		}
+		p.Close(out)
+		out.Each(count)
+		out.Reset()
+		if fwd != len(want) {
+			b.Fatalf("forwarded %d bytes, want %d", fwd, len(want))
+		}
+	}
+	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}

@@ -165,13 +165,13 @@ func Load(path string) (*Config, error) {
 // Empty data is a valid configuration with every default. The error, if
 // any, is of type Errors.
 func Parse(file string, data []byte) (*Config, error) {
-	return parse(file, data, Packs())
+	return parse(file, data, lazyPacks())
 }
 
 // Default is the zero-config setup of logsift as a pipeline stage: stdin
 // through the default packs to stdout, with no metrics server.
 func Default() *Config {
-	cfg, err := parse("", nil, Packs())
+	cfg, err := parse("", nil, lazyPacks())
 	if err != nil {
 		panic(fmt.Sprintf("rules: default configuration is invalid: %v", err))
 	}
@@ -302,7 +302,7 @@ func (d *decoder) effectiveRules(cfg *Config, user []*Rule, userRefs []ruleRef,
 	inUse := make(map[string]bool)
 	for _, p := range used {
 		cfg.Use = append(cfg.Use, p.Name)
-		for _, r := range p.Rules {
+		for _, r := range p.rules() {
 			inUse[r.Name] = true
 		}
 	}
@@ -331,7 +331,7 @@ func (d *decoder) effectiveRules(cfg *Config, user []*Rule, userRefs []ruleRef,
 		userAt[ref.name] = ref
 	}
 	for _, p := range used {
-		for _, r := range p.Rules {
+		for _, r := range p.rules() {
 			if disabled[r.Name] {
 				continue
 			}
@@ -360,7 +360,7 @@ func notInUse(name string, inUse []string, packs []*Pack) string {
 		if slices.Contains(inUse, p.Name) {
 			continue
 		}
-		for _, r := range p.Rules {
+		for _, r := range p.rules() {
 			if r.Name == name {
 				return fmt.Sprintf("rule %q belongs to pack %q, which is not in use", name, p.Name)
 			}

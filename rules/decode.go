@@ -205,10 +205,10 @@ func (s scope) regexMatcher(n *yaml.Node) (Matcher, bool) {
 	if !hit {
 		if v == "" {
 			c.err = errors.New("must not be empty")
-		} else if re, err := regexp.Compile(v); err != nil {
+		} else if m, err := newRegex(v); err != nil {
 			c.err = err
 		} else {
-			c.m = newRegex(re)
+			c.m = m
 		}
 		if s.d.regexps == nil {
 			s.d.regexps = make(map[string]compiledRegex)

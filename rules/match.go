@@ -50,7 +50,8 @@ func (m containsMatcher) Match(ev *Event) bool { return containsAny(ev.Text, m.n
 // literal, which keeps large events cheap: Go's regexp engines are linear
 // but slow per byte.
 type regexMatcher struct {
-	re        *regexp.Regexp
+	expr      string
+	re        *regexp.Regexp // nil when split does the matching
 	literals  [][]byte // nil: no prefilter, always run re
 	lineLocal bool
 	// conjuncts must all occur in a matching event: the literal pieces of
@@ -65,24 +66,36 @@ type regexMatcher struct {
 	newlines int
 }
 
-func newRegex(re *regexp.Regexp) regexMatcher {
-	lits, lineLocal := analyze(re.String())
-	m := regexMatcher{re: re, lineLocal: lineLocal}
-	if !lineLocal {
-		m.split = splitRegexp(re.String())
+// newRegex parses expr once for every analysis and compiles what matching
+// will run: the split parts when there are some, else the whole regexp.
+// Compiling a regexp costs milliseconds and fresh memory at every start,
+// and the split form never runs the whole.
+func newRegex(expr string) (regexMatcher, error) {
+	parsed, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return regexMatcher{}, err
 	}
-	if parsed, err := syntax.Parse(re.String(), syntax.Perl); err == nil {
-		m.newlines = minNewlines(parsed.Simplify())
+	simple := parsed.Simplify()
+	subs := concatOf(simple)
+	m := regexMatcher{expr: expr, lineLocal: withinLine(simple), newlines: minNewlines(simple)}
+	lits := required(simple)
+	if !m.lineLocal {
+		m.split = splitConcat(subs)
+	}
+	if m.lineLocal || m.split == nil {
+		if m.re, err = regexp.Compile(expr); err != nil {
+			return regexMatcher{}, err
+		}
 	}
 	for _, l := range lits {
 		m.literals = append(m.literals, []byte(l))
 	}
-	for _, c := range conjuncts(re.String()) {
+	for _, c := range conjunctsOf(subs) {
 		if !slices.ContainsFunc(m.literals, func(l []byte) bool { return len(m.literals) == 1 && string(l) == c }) {
 			m.conjuncts = append(m.conjuncts, []byte(c))
 		}
 	}
-	return m
+	return m, nil
 }
 
 func (m regexMatcher) hasConjuncts(event []byte) bool {

@@ -46,6 +46,26 @@ func TestEmbeddedPacks(t *testing.T) {
 	}
 }
 
+// TestLazyPacks checks what lazyPacks reads without parsing (a pack's
+// name from its file name, its default flag from one line) against the
+// full parse.
+func TestLazyPacks(t *testing.T) {
+	full := Packs()
+	lazy := lazyPacks()
+	if len(lazy) != len(full) {
+		t.Fatalf("lazyPacks: %d packs, Packs: %d", len(lazy), len(full))
+	}
+	for i, p := range full {
+		l := lazy[i]
+		if l.Name != p.Name || l.Default != p.Default {
+			t.Errorf("lazy pack %d = %s (default %v), parsed: %s (default %v)", i, l.Name, l.Default, p.Name, p.Default)
+		}
+		if got := ruleNames(l.rules()); !slices.Equal(got, ruleNames(p.Rules)) {
+			t.Errorf("pack %s: lazy rules %v, parsed %v", p.Name, got, ruleNames(p.Rules))
+		}
+	}
+}
+
 func TestPacksAreFresh(t *testing.T) {
 	a := Packs()
 	a[0].Rules[0].Name = "changed"

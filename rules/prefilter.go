@@ -209,7 +209,11 @@ func longestExactRun(re *syntax.Regexp) string {
 // all of it. The pieces of a concatenation are required together, unlike
 // requiredLiterals' alternatives, of which one suffices.
 func conjuncts(expr string) []string {
-	subs := topConcat(expr)
+	return conjunctsOf(topConcat(expr))
+}
+
+// conjunctsOf is conjuncts of a parsed top-level concatenation.
+func conjunctsOf(subs []*syntax.Regexp) []string {
 	if subs == nil {
 		return nil
 	}
@@ -250,7 +254,12 @@ func topConcat(expr string) []*syntax.Regexp {
 	if err != nil {
 		return nil
 	}
-	re = re.Simplify()
+	return concatOf(re.Simplify())
+}
+
+// concatOf returns the elements of a simplified regexp's top-level
+// concatenation (through capturing groups), or nil when it is none.
+func concatOf(re *syntax.Regexp) []*syntax.Regexp {
 	for re.Op == syntax.OpCapture {
 		re = re.Sub[0]
 	}

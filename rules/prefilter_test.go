@@ -73,7 +73,10 @@ func TestPrefilterNeverRejectsAMatch(t *testing.T) {
 			t.Fatalf("generated invalid regexp %q: %v", expr, err)
 		}
 		lits := requiredLiterals(expr)
-		m := newRegex(re)
+		m, err := newRegex(expr)
+		if err != nil {
+			t.Fatalf("newRegex(%q): %v", expr, err)
+		}
 		for range 40 {
 			var in strings.Builder
 			for range rng.IntN(16) {

@@ -35,7 +35,11 @@ type lineSplit struct {
 // splitRegexp returns the split form of expr, or nil when expr does not
 // have that shape.
 func splitRegexp(expr string) *lineSplit {
-	subs := topConcat(expr)
+	return splitConcat(topConcat(expr))
+}
+
+// splitConcat is splitRegexp of a parsed top-level concatenation.
+func splitConcat(subs []*syntax.Regexp) *lineSplit {
 	n := len(subs)
 	if n < 3 || subs[0].Op != syntax.OpBeginText || subs[n-1].Op != syntax.OpEndText {
 		return nil

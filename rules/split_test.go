@@ -113,7 +113,7 @@ func TestSplitRegexpSameAnswers(t *testing.T) {
 func collectRegexps(m Matcher, out *[]string) {
 	switch m := m.(type) {
 	case regexMatcher:
-		*out = append(*out, m.re.String())
+		*out = append(*out, m.expr)
 	case allMatcher:
 		for _, s := range m {
 			collectRegexps(s, out)
