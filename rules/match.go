@@ -52,7 +52,7 @@ func (m containsMatcher) Match(ev *Event) bool { return containsAny(ev.Text, m.n
 type regexMatcher struct {
 	expr      string
 	re        *regexp.Regexp // nil when split does the matching
-	literals  [][]byte // nil: no prefilter, always run re
+	literals  [][]byte       // nil: no prefilter, always run re
 	lineLocal bool
 	// conjuncts must all occur in a matching event: the literal pieces of
 	// the top-level concatenation. Checking them all first rejects events
