@@ -361,10 +361,12 @@ func isHeader(c []byte) bool {
 	if len(c) == 0 || isIndented(c) {
 		return false
 	}
-	if c[len(c)-1] != ':' && !hasErrorWord(c) {
+	// The access-line test first: it is one substring search, and most
+	// lines that get here are access lines.
+	if bytes.Contains(c, accessMarker) {
 		return false
 	}
-	return !bytes.Contains(c, accessMarker)
+	return c[len(c)-1] == ':' || hasErrorWord(c)
 }
 
 // hasErrorWord reports whether c contains ERROR, Error, Exception or

@@ -190,12 +190,16 @@ var _ = regexp.MustCompile
 // Marking is not timed; it runs on its own goroutine in the daemon.
 func BenchmarkProcessorCorpus(b *testing.B) {
 	var log, want []byte
-	for _, name := range []string{"a_werkzeug_threading_plain", "e_eventlet_wsgi_threading", "f_gunicorn_gthread_threading", "k_py313_plain"} {
+	for _, name := range corpusBenchCaptures {
 		log = append(log, readCorpus(b, name+".log")...)
 		want = append(want, readCorpus(b, name+".expected.log")...)
 	}
 	benchProcessorMarked(b, rules.Default().Rules, log, want)
 }
+
+// corpusBenchCaptures are the captures make bench strings together into
+// its corpus log.
+var corpusBenchCaptures = []string{"a_werkzeug_threading_plain", "e_eventlet_wsgi_threading", "f_gunicorn_gthread_threading", "k_py313_plain"}
 
 func readCorpus(b *testing.B, name string) []byte {
 	b.Helper()
@@ -208,7 +212,8 @@ func readCorpus(b *testing.B, name string) []byte {
 
 // benchProcessorMarked is benchProcessor over 64 KiB batches that carry
 // the marks of the processor's Marker, made outside the timer.
-func benchProcessorMarked(b *testing.B, rs []*rules.Rule, log, want []byte) {
+// batches64K cuts log into LineBatches of about 64 KiB, as the inputs do.
+func batches64K(log []byte) []*event.LineBatch {
 	var batches []*event.LineBatch
 	var off int64
 	for rest := log; len(rest) > 0; {
@@ -225,6 +230,11 @@ func benchProcessorMarked(b *testing.B, rs []*rules.Rule, log, want []byte) {
 		lb.EndOffset = off
 		batches = append(batches, lb)
 	}
+	return batches
+}
+
+func benchProcessorMarked(b *testing.B, rs []*rules.Rule, log, want []byte) {
+	batches := batches64K(log)
 	lines := bytes.Count(log, []byte("\n"))
 	out := &event.OutBatch{}
 	now := time.Unix(0, 0)
@@ -258,4 +268,22 @@ func benchProcessorMarked(b *testing.B, rs []*rules.Rule, log, want []byte) {
 		}
 	}
 	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// BenchmarkMarkCorpus measures the marker over the captures of
+// BenchmarkProcessorCorpus.
+func BenchmarkMarkCorpus(b *testing.B) {
+	var log []byte
+	for _, name := range corpusBenchCaptures {
+		log = append(log, readCorpus(b, name+".log")...)
+	}
+	batches := batches64K(log)
+	m := NewProcessor(defaultInput(), rules.Default().Rules).Marker()
+	b.SetBytes(int64(len(log)))
+	b.ResetTimer()
+	for range b.N {
+		for _, lb := range batches {
+			m.Mark(lb)
+		}
+	}
 }

@@ -562,6 +562,11 @@ func (m *decisionMemo) lookup(view []byte) *memoSlot {
 	}
 	s.valid = false
 	s.hash = h
+	if cap(s.text) < len(view) {
+		// Room for a somewhat longer event next time: tracebacks of one
+		// kind differ by a few bytes of their first line.
+		s.text = make([]byte, 0, len(view)+len(view)/4)
+	}
 	s.text = append(s.text[:0], view...)
 	return s
 }
