@@ -361,12 +361,10 @@ func isHeader(c []byte) bool {
 	if len(c) == 0 || isIndented(c) {
 		return false
 	}
-	// The access-line test first: it is one substring search, and most
-	// lines that get here are access lines.
-	if bytes.Contains(c, accessMarker) {
+	if c[len(c)-1] != ':' && !hasErrorWord(c) {
 		return false
 	}
-	return c[len(c)-1] == ':' || hasErrorWord(c)
+	return !bytes.Contains(c, accessMarker)
 }
 
 // hasErrorWord reports whether c contains ERROR, Error, Exception or

@@ -249,6 +249,27 @@ rules:
 		cases = append(cases, tc)
 	}
 
+	{
+		// Tracebacks taken whole (see tracebackBlock) after many records
+		// that began with heads, then free text: a headerless traceback
+		// ends the heads, so the text is the next record, not a note;
+		// after a header that is a head itself, it is a note.
+		var log bytes.Buffer
+		g := &synthGen{r: rand.New(rand.NewPCG(77, 1))}
+		for n := range 40 {
+			for range 20 {
+				log.WriteString(g.head())
+			}
+			if n%2 == 0 {
+				log.WriteString("[2026-11-25 21:44:27,873] ERROR in app: Exception on /boom [GET]\n")
+			}
+			log.WriteString("Traceback (most recent call last):\n  File \"b\", line 1, in c\n    d()\nValueError: v\n")
+			log.WriteString(g.free())
+		}
+		cases = append(cases, runsCase{name: "synthetic/heads-then-traceback", in: base, rules: def,
+			logs: [][]byte{log.Bytes()}, seed: 77, maxBatch: 400, wantGate: true})
+	}
+
 	for i, gl := range gateless {
 		for _, seed := range []uint64{500, 501} {
 			cases = append(cases, runsCase{name: fmt.Sprintf("synthetic/seed%d/gateless-%s", seed+uint64(i)*10, gl.name), in: base,
@@ -828,7 +849,9 @@ var synthKinds = []synthKind{
 				out = append(out, g.head())
 			}
 		}
-		out = append(out, synthLines(g.pick(realTraceback, "ERROR:app:Exception on /x [GET]\nTraceback (most recent call last):\n  File \"b\"\nValueError: v\n"))...)
+		out = append(out, synthLines(g.pick(realTraceback, "ERROR:app:Exception on /x [GET]\nTraceback (most recent call last):\n  File \"b\"\nValueError: v\n",
+			// Headerless: the "Traceback" line itself ends the heads.
+			"Traceback (most recent call last):\n  File \"b\", line 1, in c\n    d()\nValueError: v\n"))...)
 		return append(out, g.free())
 	}},
 	{8, func(g *synthGen) []string {
