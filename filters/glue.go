@@ -23,7 +23,17 @@ type headStats struct {
 	counts [4]int
 	born   [4]uint64 // when each slot's shape was first seen; ties go to the oldest
 	seen   uint64
+	// prefix and run track partners in a row that have the usual start
+	// after one and the same formatter-like prefix (digits as '0'): see
+	// newFormatter.
+	prefix []byte
+	run    int
 }
+
+// formatterRun is how many partners in a row must carry the same
+// formatter-like prefix before the usual start for their shape to become
+// the usual one. They are forwarded meanwhile.
+const formatterRun = 8
 
 // carriesOther reports whether a pair partner candidate may hold content
 // of another record, and learns its head shape when it does not.
@@ -60,7 +70,8 @@ func (e *engine) carriesOther(s *span) bool {
 // teaches nothing; any other shape is counted, so a second legitimate
 // shape (IPv6 clients beside IPv4 ones) is forwarded while it is the rarer
 // one, and a glued first partner is outvoted by the clean ones after it.
-// Either way nothing is lost.
+// Either way nothing is lost. A stream whose formatter changed is told
+// apart by its partners in a row (see changed).
 func (hs *headStats) odd(v []byte) bool {
 	h := shapeOf(v)
 	hs.seen++
@@ -77,8 +88,16 @@ func (hs *headStats) odd(v []byte) bool {
 		}
 	}
 	odd := best >= 0 && hs.shapes[best] != h
-	if odd && containsShape(v, hs.shapes[best]) {
-		return true
+	if odd {
+		if at := shapeAt(v, hs.shapes[best]); at > 0 {
+			hs.changed(v[:at], 'p', h)
+			return true
+		}
+		if hs.changed(v, 's', h) {
+			return true
+		}
+	} else {
+		hs.run = 0
 	}
 	if slot < 0 {
 		// Replace the rarest shape: a handful of slots is enough to find
@@ -95,19 +114,73 @@ func (hs *headStats) odd(v []byte) bool {
 	return odd
 }
 
-// containsShape reports whether a line has shape h starting at a class
-// boundary after its first byte.
-func containsShape(v []byte, h headShape) bool {
+// changed follows the partners in a row that start otherwise than usual
+// in one and the same way, and makes their shape h the usual one after
+// formatterRun of them: that is a stream whose formatter changed (an app
+// restarted with another logging setup), not writers gluing records. Two
+// ways count: kind 'p', the usual start after a prefix that reads as a
+// formatter's (a timestamp, a bracket or a level, ending in a separator:
+// "INFO:werkzeug:" now in front of every record), the same but for its
+// digits; and kind 's', a start of its own that reads as a record's
+// (the prefix dropped again). A fragment of another record that repeated
+// byte for byte, digits aside, in front of every partner would be a prefix
+// in all but name. The partners of the run, its last one included, are
+// forwarded as odd. It reports whether h has just become the usual shape.
+func (hs *headStats) changed(key []byte, kind byte, h headShape) bool {
+	ok := isRecordHead(key)
+	if kind == 'p' {
+		switch key[len(key)-1] {
+		case ':', ' ', ']', '|':
+		default:
+			ok = false
+		}
+	} else {
+		key = h[:]
+	}
+	if !ok {
+		hs.run = 0
+		return false
+	}
+	same := hs.run > 0 && len(key)+1 == len(hs.prefix) && hs.prefix[0] == kind
+	for i := 0; same && i < len(key); i++ {
+		same = digitAsZero(key[i]) == hs.prefix[i+1]
+	}
+	if !same {
+		hs.prefix = append(hs.prefix[:0], kind)
+		for _, c := range key {
+			hs.prefix = append(hs.prefix, digitAsZero(c))
+		}
+		hs.run = 0
+	}
+	hs.run++
+	if hs.run < formatterRun {
+		return false
+	}
+	hs.shapes, hs.counts, hs.born = [4]headShape{h}, [4]int{formatterRun}, [4]uint64{hs.seen}
+	hs.run = 0
+	return true
+}
+
+func digitAsZero(c byte) byte {
+	if isDigit(c) {
+		return '0'
+	}
+	return c
+}
+
+// shapeAt returns where a line has shape h starting at a class boundary
+// after its first byte, or 0 when it has not.
+func shapeAt(v []byte, h headShape) int {
 	for i := 1; i < len(v); i++ {
 		c := byteClass[v[i]]
 		if (c == '9' || c == 'a') && byteClass[v[i-1]] == c {
 			continue
 		}
 		if shapeOf(v[i:]) == h {
-			return true
+			return i
 		}
 	}
-	return false
+	return 0
 }
 
 // shapeOf maps a line's start to symbols: runs of digits become '9', runs

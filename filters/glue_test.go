@@ -4,8 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/logsift/logsift/rules"
 )
 
 // physLine is one line an app wrote, as it reached the stream, and whether
@@ -155,6 +159,93 @@ func TestPropertyGlue(t *testing.T) {
 				fwd, _, _ := runAll(defaultInput(), rs, []byte(in.String()), 1+r.IntN(40))
 				if string(fwd) != want.String() {
 					t.Fatalf("seed %d:\n%s", seed, firstDiff(fwd, []byte(want.String())))
+				}
+			}
+		})
+	}
+}
+
+// TestFormatterChange strings together captures of one server logged
+// with two formatters (plain, then basicConfig's "INFO:werkzeug:" in front
+// of every record), in both orders, as a followed file reads an app that
+// restarted with another logging setup. The partners of the second part
+// are forwarded as possibly glued only until formatterRun of them in a row
+// have shown the new start; every other line comes out as each capture's
+// expected output has it.
+func TestFormatterChange(t *testing.T) {
+	rs := rules.Default().Rules
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join(corpusDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	plain, basic := "a_werkzeug_threading_plain", "b_werkzeug_threading_basicconfig"
+	for _, order := range [][2]string{{plain, basic}, {basic, plain}} {
+		t.Run(order[0]+"+"+order[1], func(t *testing.T) {
+			in := append(read(order[0]+".log"), read(order[1]+".log")...)
+			want := append(read(order[0]+".expected.log"), read(order[1]+".expected.log")...)
+			fwd, _, _ := runAll(defaultInput(), rs, in, 500)
+			got := strings.SplitAfter(string(fwd), "\n")
+			exp := strings.SplitAfter(string(want), "\n")
+			var extra []string
+			j := 0
+			for _, l := range got {
+				if j < len(exp) && l == exp[j] {
+					j++
+					continue
+				}
+				extra = append(extra, l)
+			}
+			if j != len(exp) {
+				t.Fatalf("expected line %d missing from the output: %q", j+1, exp[j])
+			}
+			if len(extra) > formatterRun {
+				t.Errorf("%d lines forwarded beyond the expected output, want at most %d; first: %q", len(extra), formatterRun, extra[0])
+			}
+			for _, l := range extra {
+				if !strings.Contains(l, "transport=websocket") || !strings.Contains(l, `" 500 -`) {
+					t.Errorf("forwarded beyond the expected output, and no partner: %q", l)
+				}
+			}
+		})
+	}
+}
+
+// TestFormatterChangeNeedsARun checks what does not make a new usual
+// shape: partners of two formatters taking turns (two apps writing one
+// file), and a fragment that repeats in front of the usual start but reads
+// as no formatter's prefix. Such partners are forwarded however many come.
+func TestFormatterChangeNeedsARun(t *testing.T) {
+	usual := `127.0.0.1 - - [25/Nov/2026 21:44:28] "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1" 500 -`
+	for _, tc := range []struct {
+		name  string
+		lines func(i int) string
+	}{
+		{"taking turns", func(i int) string {
+			if i%(formatterRun-1) == 0 {
+				return usual
+			}
+			return "INFO:werkzeug:" + usual
+		}},
+		{"fragment", func(int) string { return "KeyError: 'banana'" + usual }},
+		{"cut mid-word", func(int) string { return "INFO:werkz" + usual }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var hs headStats
+			for range 20 {
+				if hs.odd([]byte(usual)) {
+					t.Fatal("the usual start is odd")
+				}
+			}
+			for i := 1; i < 200; i++ {
+				l := tc.lines(i)
+				if l != usual && !hs.odd([]byte(l)) {
+					t.Fatalf("partner %d, %q, taken as clean", i, l)
+				}
+				if l == usual && hs.odd([]byte(l)) {
+					t.Fatalf("partner %d, the usual start, taken as odd", i)
 				}
 			}
 		})
