@@ -229,7 +229,7 @@ func TestFormatterChangeNeedsARun(t *testing.T) {
 			}
 			return "INFO:werkzeug:" + usual
 		}},
-		{"fragment", func(int) string { return "KeyError: 'banana'" + usual }},
+		{"fragment", func(int) string { return "ValueError: bad value: " + usual }},
 		{"cut mid-word", func(int) string { return "INFO:werkz" + usual }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
