@@ -23,16 +23,15 @@ type headStats struct {
 	counts [4]int
 	born   [4]uint64 // when each slot's shape was first seen; ties go to the oldest
 	seen   uint64
-	// prefix and run track partners in a row that have the usual start
-	// after one and the same formatter-like prefix (digits as '0'): see
-	// newFormatter.
+	// run counts the partners in a row that started otherwise than usual
+	// in the way prefix says (its kind, then its bytes with digits as
+	// '0'): see changed.
 	prefix []byte
 	run    int
 }
 
-// formatterRun is how many partners in a row must carry the same
-// formatter-like prefix before the usual start for their shape to become
-// the usual one. They are forwarded meanwhile.
+// formatterRun is how many partners in a row must start the same new way
+// for that start to become the usual one. They are forwarded meanwhile.
 const formatterRun = 8
 
 // carriesOther reports whether a pair partner candidate may hold content
