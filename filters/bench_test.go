@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"testing"
 	"time"
 
@@ -24,14 +23,16 @@ func benchLog(b *testing.B, lines int) (log, want []byte) {
 	return l.Bytes(), w.Bytes()
 }
 
-// splitBatches cuts log into LineBatches of about 256 KiB, as the stdin
-// reader does.
-func splitBatches(log []byte) []*event.LineBatch {
+// splitBatches cuts log into LineBatches of about 256 KiB.
+func splitBatches(log []byte) []*event.LineBatch { return cutBatches(log, 256<<10) }
+
+// cutBatches cuts log into LineBatches of about size bytes.
+func cutBatches(log []byte, size int) []*event.LineBatch {
 	var out []*event.LineBatch
 	var off int64
 	for len(log) > 0 {
 		b := &event.LineBatch{Path: "-"}
-		for len(log) > 0 && len(b.Data) < 256<<10 {
+		for len(log) > 0 && len(b.Data) < size {
 			n := bytes.IndexByte(log, '\n') + 1
 			if n == 0 {
 				n = len(log)
@@ -47,7 +48,14 @@ func splitBatches(log []byte) []*event.LineBatch {
 }
 
 func benchProcessor(b *testing.B, rs []*rules.Rule, log, want []byte) {
-	batches := splitBatches(log)
+	benchBatches(b, rs, splitBatches(log), log, want, false)
+}
+
+// benchBatches processes batches, which hold log, b.N times with a new
+// processor each time. marked: the batches carry the marks of the
+// processor's Marker, made outside the timer, as the daemon makes them on
+// another goroutine.
+func benchBatches(b *testing.B, rs []*rules.Rule, batches []*event.LineBatch, log, want []byte, marked bool) {
 	lines := bytes.Count(log, []byte("\n"))
 	out := &event.OutBatch{}
 	now := time.Unix(0, 0)
@@ -55,23 +63,30 @@ func benchProcessor(b *testing.B, rs []*rules.Rule, log, want []byte) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		p := NewProcessor(defaultInput(), rs)
-		var fwd int
-		for _, lb := range batches {
-			p.Process(lb, out, now)
-			out.Each(func(data []byte, s event.Segment) {
-				if s.Verdict == event.Forwarded {
-					fwd += len(data)
-				}
-			})
-			out.Reset()
+		if marked {
+			b.StopTimer()
 		}
-		p.Close(out)
-		out.Each(func(data []byte, s event.Segment) {
+		p := NewProcessor(defaultInput(), rs)
+		if marked {
+			m := p.Marker()
+			for _, lb := range batches {
+				m.Mark(lb)
+			}
+			b.StartTimer()
+		}
+		var fwd int
+		count := func(data []byte, s event.Segment) {
 			if s.Verdict == event.Forwarded {
 				fwd += len(data)
 			}
-		})
+		}
+		for _, lb := range batches {
+			p.Process(lb, out, now)
+			out.Each(count)
+			out.Reset()
+		}
+		p.Close(out)
+		out.Each(count)
 		out.Reset()
 		if want != nil && fwd != len(want) {
 			b.Fatalf("forwarded %d bytes, want %d", fwd, len(want))
@@ -181,7 +196,6 @@ func BenchmarkPrefix(b *testing.B) {
 	}
 }
 
-var _ = regexp.MustCompile
 
 // BenchmarkProcessorCorpus runs the built-in packs over real captures (a,
 // e, f and k of testdata/corpus, as make bench's corpus log strings them
@@ -194,7 +208,7 @@ func BenchmarkProcessorCorpus(b *testing.B) {
 		log = append(log, readCorpus(b, name+".log")...)
 		want = append(want, readCorpus(b, name+".expected.log")...)
 	}
-	benchProcessorMarked(b, rules.Default().Rules, log, want)
+	benchBatches(b, rules.Default().Rules, cutBatches(log, 64<<10), log, want, true)
 }
 
 // corpusBenchCaptures are the captures make bench strings together into
@@ -210,66 +224,6 @@ func readCorpus(b *testing.B, name string) []byte {
 	return data
 }
 
-// benchProcessorMarked is benchProcessor over 64 KiB batches that carry
-// the marks of the processor's Marker, made outside the timer.
-// batches64K cuts log into LineBatches of about 64 KiB, as the inputs do.
-func batches64K(log []byte) []*event.LineBatch {
-	var batches []*event.LineBatch
-	var off int64
-	for rest := log; len(rest) > 0; {
-		lb := &event.LineBatch{Path: "-"}
-		for len(rest) > 0 && len(lb.Data) < 64<<10 {
-			n := bytes.IndexByte(rest, '\n') + 1
-			if n == 0 {
-				n = len(rest)
-			}
-			lb.Append(rest[:n])
-			rest = rest[n:]
-			off += int64(n)
-		}
-		lb.EndOffset = off
-		batches = append(batches, lb)
-	}
-	return batches
-}
-
-func benchProcessorMarked(b *testing.B, rs []*rules.Rule, log, want []byte) {
-	batches := batches64K(log)
-	lines := bytes.Count(log, []byte("\n"))
-	out := &event.OutBatch{}
-	now := time.Unix(0, 0)
-	b.SetBytes(int64(len(log)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		b.StopTimer()
-		p := NewProcessor(defaultInput(), rs)
-		m := p.Marker()
-		for _, lb := range batches {
-			m.Mark(lb)
-		}
-		b.StartTimer()
-		var fwd int
-		count := func(data []byte, s event.Segment) {
-			if s.Verdict == event.Forwarded {
-				fwd += len(data)
-			}
-		}
-		for _, lb := range batches {
-			p.Process(lb, out, now)
-			out.Each(count)
-			out.Reset()
-		}
-		p.Close(out)
-		out.Each(count)
-		out.Reset()
-		if fwd != len(want) {
-			b.Fatalf("forwarded %d bytes, want %d", fwd, len(want))
-		}
-	}
-	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
-}
-
 // BenchmarkMarkCorpus measures the marker over the captures of
 // BenchmarkProcessorCorpus.
 func BenchmarkMarkCorpus(b *testing.B) {
@@ -277,7 +231,7 @@ func BenchmarkMarkCorpus(b *testing.B) {
 	for _, name := range corpusBenchCaptures {
 		log = append(log, readCorpus(b, name+".log")...)
 	}
-	batches := batches64K(log)
+	batches := cutBatches(log, 64<<10)
 	m := NewProcessor(defaultInput(), rules.Default().Rules).Marker()
 	b.SetBytes(int64(len(log)))
 	b.ResetTimer()
