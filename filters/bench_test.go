@@ -196,7 +196,6 @@ func BenchmarkPrefix(b *testing.B) {
 	}
 }
 
-
 // BenchmarkProcessorCorpus runs the built-in packs over real captures (a,
 // e, f and k of testdata/corpus, as make bench's corpus log strings them
 // together) in 64 KiB batches marked as the daemon marks them: the cost per
