@@ -64,6 +64,8 @@ type regexMatcher struct {
 	split *lineSplit
 	// newlines is the fewest newlines a match consumes.
 	newlines int
+	// simple, when the regexp has its shape, matches in re's place.
+	simple *simpleRegexp
 }
 
 // newRegex parses expr once for every analysis and compiles what matching
@@ -86,6 +88,7 @@ func newRegex(expr string) (regexMatcher, error) {
 		if m.re, err = regexp.Compile(expr); err != nil {
 			return regexMatcher{}, err
 		}
+		m.simple = newSimple(simple)
 	}
 	for _, l := range lits {
 		m.literals = append(m.literals, []byte(l))
@@ -130,7 +133,7 @@ func (m regexMatcher) Match(ev *Event) bool {
 			if j := bytes.IndexByte(rest[i:], '\n'); j >= 0 {
 				end = i + j + 1
 			}
-			if m.re.Match(rest[start:end]) {
+			if m.run(rest[start:end]) {
 				return true
 			}
 			rest = rest[end:]
@@ -144,7 +147,15 @@ func (m regexMatcher) whole(event []byte) bool {
 	if m.split != nil {
 		return m.split.match(event)
 	}
-	return m.re.Match(event)
+	return m.run(event)
+}
+
+// run runs the regexp itself on text.
+func (m regexMatcher) run(text []byte) bool {
+	if m.simple != nil {
+		return m.simple.match(text)
+	}
+	return m.re.Match(text)
 }
 
 func containsAny(b []byte, needles [][]byte) bool {
