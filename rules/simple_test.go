@@ -21,21 +21,21 @@ func TestSimpleShapes(t *testing.T) {
 		{`\A[^\n]*Error on request:\z`, false}, // [^\n]* could give back the E
 		{`\AError on request:\z`, true},
 		{`timeout after [0-9]+s`, true},
-		{`a[0-9]*[0-9]`, false},  // the star could give back a digit
-		{`a[0-9]*b?c`, false},    // an optional step after a repeat
-		{`a[^b]+b`, true},        // a negated class, repeated
-		{`a[^b]b`, false},        // the same class once could be a multi-byte rune
-		{`a[é]+`, false},         // part of the non-ASCII runes
-		{`(?i)abc`, false},       // case folding
-		{`[0-9]+abc`, false},     // unanchored, not starting with a literal
-		{`a\bb`, false},          // an assertion
-		{`(?m)^abc`, false},      // a line start
-		{`a(?:bc)+`, false},      // a repeated sequence
-		{`a(b)c[0-9]+`, true},    // a capturing group
-		{`a\x{FFFD}b`, false},    // U+FFFD, which invalid bytes also match
-		{`\Aa[^\n]*\z`, true},    // a last repeat up to the end
-		{`x[ab]?c`, true},        // an optional class before a literal it does not hold
-		{`x[ac]?c`, false},       // and one it holds
+		{`a[0-9]*[0-9]`, false}, // the star could give back a digit
+		{`a[0-9]*b?c`, false},   // an optional step after a repeat
+		{`a[^b]+b`, true},       // a negated class, repeated
+		{`a[^b]b`, false},       // the same class once could be a multi-byte rune
+		{`a[é]+`, false},        // part of the non-ASCII runes
+		{`(?i)abc`, false},      // case folding
+		{`[0-9]+abc`, false},    // unanchored, not starting with a literal
+		{`a\bb`, false},         // an assertion
+		{`(?m)^abc`, false},     // a line start
+		{`a(?:bc)+`, false},     // a repeated sequence
+		{`a(b)c[0-9]+`, true},   // a capturing group
+		{`a\x{FFFD}b`, false},   // U+FFFD, which invalid bytes also match
+		{`\Aa[^\n]*\z`, true},   // a last repeat up to the end
+		{`x[ab]?c`, true},       // an optional class before a literal it does not hold
+		{`x[ac]?c`, false},      // and one it holds
 	} {
 		re, err := syntax.Parse(tc.expr, syntax.Perl)
 		if err != nil {
