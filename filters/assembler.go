@@ -292,7 +292,7 @@ var (
 	groupTracebackLine = []byte("+ Exception Group Traceback (most recent call last):")
 	chainDuring        = []byte("During handling of the above exception, another exception occurred:")
 	chainCause         = []byte("The above exception was the direct cause of the following exception:")
-	accessMarker       = []byte(" HTTP/")
+	httpVersion        = []byte("HTTP/")
 	framePrefix        = []byte(`  File "`)
 	frameLine          = []byte(`", line `)
 )
@@ -325,7 +325,7 @@ func isFrameLine(c []byte) bool {
 // event no longer matches rules anchored at its exception line and is
 // forwarded whole: nothing is lost.
 func isNote(c []byte) bool {
-	if len(c) == 0 || isIndented(c) || isRecordHead(c) || isHeader(c) || isChainMarker(c) || bytes.Contains(c, accessMarker) {
+	if len(c) == 0 || isIndented(c) || isRecordHead(c) || isHeader(c) || isChainMarker(c) || hasAccessMarker(c) {
 		return false
 	}
 	_, ok := tracebackStart(c)
@@ -361,10 +361,26 @@ func isHeader(c []byte) bool {
 	if len(c) == 0 || isIndented(c) {
 		return false
 	}
-	if c[len(c)-1] != ':' && !hasErrorWord(c) {
+	if hasAccessMarker(c) {
 		return false
 	}
-	return !bytes.Contains(c, accessMarker)
+	return c[len(c)-1] == ':' || hasErrorWord(c)
+}
+
+// hasAccessMarker reports whether c holds " HTTP/", as an access line's
+// request does. It looks for "HTTP/" and then the space: a search that
+// starts with a space stops at every word.
+func hasAccessMarker(c []byte) bool {
+	for from := 0; ; {
+		i := bytes.Index(c[from:], httpVersion)
+		if i < 0 {
+			return false
+		}
+		if from+i > 0 && c[from+i-1] == ' ' {
+			return true
+		}
+		from += i + 1
+	}
 }
 
 // hasErrorWord reports whether c contains ERROR, Error, Exception or

@@ -1,6 +1,8 @@
 package filters
 
 import (
+	"bytes"
+	"math/rand/v2"
 	"regexp"
 	"strings"
 	"testing"
@@ -290,3 +292,20 @@ func (la *lineAssembler) flush() {
 }
 
 func (la *lineAssembler) tick(now time.Time) { la.asm.tick(now) }
+
+// TestHasAccessMarker holds hasAccessMarker to what it stands for,
+// bytes.Contains(c, " HTTP/"), on strings built from the pieces that
+// could fool it.
+func TestHasAccessMarker(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	parts := []string{" ", "HTTP/", "HTTP", "H", "/", "x", " HTTP/1.1", "HTTP/ "}
+	for range 20000 {
+		var c []byte
+		for range r.IntN(6) {
+			c = append(c, parts[r.IntN(len(parts))]...)
+		}
+		if got, want := hasAccessMarker(c), bytes.Contains(c, []byte(" HTTP/")); got != want {
+			t.Fatalf("hasAccessMarker(%q) = %v, want %v", c, got, want)
+		}
+	}
+}
