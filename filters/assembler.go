@@ -61,8 +61,12 @@ type assembler struct {
 	held      bool
 	state     pyState
 	lastInput time.Time
-	// view is the held event's message view, built line by line.
-	view []byte
+	// view is the held event's message view, built line by line, unless
+	// rawView: so far every line's view was its raw bytes, and the view
+	// is the event's bytes in the arena (a traceback is kilobytes, copied
+	// once instead of twice).
+	view    []byte
+	rawView bool
 	// headed counts the records in a row that began with a record head
 	// (a timestamp, a level): in such a source, a free-text line after an
 	// exception line is a note of that exception, not a record.
@@ -135,6 +139,9 @@ func (a *assembler) flush() {
 		a.held = false
 		a.state = pyNone
 		a.cur.view = a.view
+		if a.rawView {
+			a.cur.view = a.arena.slice(a.cur.start, a.cur.end)
+		}
 		a.emit(&a.cur)
 		a.cur.view = nil
 	}
@@ -151,7 +158,11 @@ func (a *assembler) single(l *logicalLine, now time.Time) {
 func (a *assembler) begin(l *logicalLine, now time.Time, st pyState) {
 	s, e := a.arena.append(l.raw)
 	a.cur = span{start: s, end: e, lines: l.records, endOffset: l.endOffset, at: now}
-	a.view = append(a.view[:0], l.view...)
+	a.view = a.view[:0]
+	a.rawView = aliases(l.view, l.raw)
+	if !a.rawView {
+		a.view = append(a.view, l.view...)
+	}
 	a.held = true
 	a.state = st
 }
@@ -166,12 +177,24 @@ func (a *assembler) extend(l *logicalLine, now time.Time, st pyState) {
 		a.begin(l, now, st)
 		return
 	}
-	_, e := a.arena.append(l.raw)
+	s, e := a.arena.append(l.raw)
+	if a.rawView && !aliases(l.view, l.raw) {
+		a.view = append(a.view[:0], a.arena.slice(a.cur.start, s)...)
+		a.rawView = false
+	}
+	if !a.rawView {
+		a.view = append(a.view, l.view...)
+	}
 	a.cur.end = e
 	a.cur.lines += l.records
 	a.cur.endOffset = l.endOffset
-	a.view = append(a.view, l.view...)
 	a.state = st
+}
+
+// aliases reports whether view is raw itself, as the decoder hands on a
+// line with nothing to take off.
+func aliases(view, raw []byte) bool {
+	return len(view) == len(raw) && (len(raw) == 0 || &view[0] == &raw[0])
 }
 
 // inBody reports whether the held event is inside a traceback's frames,
@@ -193,7 +216,9 @@ func (a *assembler) extendRun(raw []byte, lines int, endOffset int64, now time.T
 	a.cur.end = e
 	a.cur.lines += lines
 	a.cur.endOffset = endOffset
-	a.view = append(a.view, raw...)
+	if !a.rawView {
+		a.view = append(a.view, raw...)
+	}
 	a.lastInput = now
 	return true
 }

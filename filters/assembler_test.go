@@ -309,3 +309,47 @@ func TestHasAccessMarker(t *testing.T) {
 		}
 	}
 }
+
+// TestAssembleViews checks the message view of held events, which is the
+// event's bytes while every line's view is its raw bytes and is built line
+// by line from the first line that has a prefix, a carriage return or a
+// part split off: whichever lines carry them, the view is the lines'
+// views joined.
+func TestAssembleViews(t *testing.T) {
+	const tb = "Traceback (most recent call last):"
+	tests := []struct {
+		name  string
+		lines []string // each without its newline
+		want  string   // the first event's view
+	}{
+		{"plain", []string{tb, `  File "x", line 1, in y`, "    z()", "ValueError: v"},
+			tb + "\n  File \"x\", line 1, in y\n    z()\nValueError: v\n"},
+		{"prefix from the second line", []string{tb, `web-1  |   File "x", line 1, in y`, "web-1  | ValueError: v"},
+			tb + "\n  File \"x\", line 1, in y\nValueError: v\n"},
+		{"prefix on the last line", []string{"Error on request:", tb, `  File "x", line 1, in y`, "web-1  | ValueError: v"},
+			"Error on request:\n" + tb + "\n  File \"x\", line 1, in y\nValueError: v\n"},
+		{"carriage return in the middle", []string{tb, "  File \"x\", line 1, in y\r", "ValueError: v"},
+			tb + "\n  File \"x\", line 1, in y\nValueError: v\n"},
+		{"prefix on the first line only", []string{"web-1  | " + tb, `  File "x", line 1, in y`, "ValueError: v"},
+			tb + "\n  File \"x\", line 1, in y\nValueError: v\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var a arena
+			var views []string
+			asm := newLineAssembler(python(), newPrefixer(rules.Prefix{Kind: "auto"}), &a, func(s *span) {
+				views = append(views, string(s.view))
+			})
+			now := time.Unix(0, 0)
+			var off int64
+			for _, l := range append(tc.lines, "next record") {
+				off += int64(len(l) + 1)
+				asm.push([]byte(l+"\n"), off, now)
+			}
+			asm.flush()
+			if len(views) == 0 || views[0] != tc.want {
+				t.Errorf("views %q, want the first %q", views, tc.want)
+			}
+		})
+	}
+}
