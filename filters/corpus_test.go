@@ -84,18 +84,29 @@ func TestCorpus(t *testing.T) {
 func firstDiff(got, want []byte) string {
 	g := bytes.SplitAfter(got, []byte("\n"))
 	w := bytes.SplitAfter(want, []byte("\n"))
-	for i := 0; i < len(g) || i < len(w); i++ {
-		var gl, wl []byte
-		if i < len(g) {
-			gl = g[i]
+	i, gl, wl := firstUnequal(g, w)
+	if i < 0 {
+		return "(same lines, different bytes)"
+	}
+	lo := max(0, i-3)
+	return fmt.Sprintf("line %d:\n got: %q\nwant: %q\ncontext (want):\n%s", i+1, gl, wl, bytes.Join(w[lo:min(len(w), i+3)], nil))
+}
+
+// firstUnequal returns the index of the first place where a and b hold
+// different bytes (one of them nil past its end) and what each holds
+// there, or -1 when they are alike.
+func firstUnequal(a, b [][]byte) (int, []byte, []byte) {
+	for i := 0; i < len(a) || i < len(b); i++ {
+		var x, y []byte
+		if i < len(a) {
+			x = a[i]
 		}
-		if i < len(w) {
-			wl = w[i]
+		if i < len(b) {
+			y = b[i]
 		}
-		if !bytes.Equal(gl, wl) {
-			lo := max(0, i-3)
-			return fmt.Sprintf("line %d:\n got: %q\nwant: %q\ncontext (want):\n%s", i+1, gl, wl, bytes.Join(w[lo:min(len(w), i+3)], nil))
+		if !bytes.Equal(x, y) {
+			return i, x, y
 		}
 	}
-	return "(same lines, different bytes)"
+	return -1, nil, nil
 }

@@ -191,6 +191,13 @@ func (g *gate) hot(start, end int) bool {
 	return false
 }
 
+// fullLine reports whether the line data[start:end] of the batch must
+// take the full way: it ends otherwise than plainly (see plainLine) or
+// may matter (see hot). The same order rules apply as for hot.
+func (g *gate) fullLine(start, end int) bool {
+	return !plainLine(g.data, start, end) || g.hot(start, end)
+}
+
 // holdsBesides reports whether the clauses of n other than its anchor
 // hold on the line data[start:end]. They are tested on the line itself:
 // a literal that is rare in lines but made of common bytes would cost a

@@ -42,7 +42,7 @@ func (m *Marker) Mark(b *event.LineBatch) {
 	g.reset(data)
 	start := 0
 	for i, end := range b.Ends {
-		if !plainLine(data, start, end) || g.hot(start, end) {
+		if g.fullLine(start, end) {
 			mk.Full[i>>6] |= 1 << (i & 63)
 		}
 		if bodyLine(data, start, end) {

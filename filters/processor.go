@@ -167,10 +167,7 @@ func (p *Processor) source(path string, file event.FileID, out *event.OutBatch) 
 	}
 	if s == nil {
 		s = &source{path: path, file: file}
-		s.eng = newEngine(p.rules, &s.arena, &p.stats)
-		s.eng.trace = p.trace
-		s.eng.path = path
-		s.eng.dropSuppressed = p.dropSuppressed
+		s.eng = p.newEngine(s)
 		s.asm = newAssembler(p.input.Multiline, &s.arena, s.eng.add)
 		s.dec = p.newDecoder(path)
 		s.push = func(l *logicalLine) { s.asm.push(l, s.now) }
@@ -178,6 +175,16 @@ func (p *Processor) source(path string, file event.FileID, out *event.OutBatch) 
 		p.order = append(p.order, s)
 	}
 	return s
+}
+
+// newEngine builds source s's engine for the processor's current rules and
+// settings; SetRules replaces it with one made the same way.
+func (p *Processor) newEngine(s *source) *engine {
+	e := newEngine(p.rules, &s.arena, &p.stats)
+	e.trace = p.trace
+	e.path = s.path
+	e.dropSuppressed = p.dropSuppressed
+	return e
 }
 
 // Process runs a batch of lines through assembly and rules, appending the
@@ -291,11 +298,8 @@ func (p *Processor) SetRules(rs []*rules.Rule, out *event.OutBatch) {
 	p.gate = newGate(rs, p.input.Multiline.Preset)
 	p.stats.Rules = make([]RuleStats, len(rs))
 	for _, s := range p.order {
-		fresh := newEngine(rs, &s.arena, &p.stats)
+		fresh := p.newEngine(s)
 		fresh.seq = s.eng.seq
-		fresh.path = s.eng.path
-		fresh.trace = p.trace
-		fresh.dropSuppressed = p.dropSuppressed
 		s.eng = fresh
 		s.asm.emit = fresh.add
 	}

@@ -49,7 +49,7 @@ func (p *Processor) runs(s *source, b *event.LineBatch, now time.Time) {
 	n := len(ends)
 	for i := 0; i < n; {
 		if s.asm.held || !s.dec.plainReady() {
-			if k := p.bodyRun(s, b, i, now); k > i {
+			if k := p.bodyRun(s, b, i, marks, now); k > i {
 				i = k
 				continue
 			}
@@ -74,12 +74,8 @@ func (p *Processor) runs(s *source, b *event.LineBatch, now time.Time) {
 				ls = ends[j-1]
 			}
 		} else {
-			for j < n {
-				end := ends[j]
-				if !plainLine(data, ls, end) || g.hot(ls, end) {
-					break
-				}
-				ls = end
+			for j < n && !g.fullLine(ls, ends[j]) {
+				ls = ends[j]
 				j++
 			}
 		}
@@ -106,7 +102,7 @@ func (p *Processor) runs(s *source, b *event.LineBatch, now time.Time) {
 // line it did not take (i when it took none). An indented line has no
 // transport prefix of any kind logsift knows (they all start with a name,
 // a date or a digit), and no suffix is looked for on it.
-func (p *Processor) bodyRun(s *source, b *event.LineBatch, i int, now time.Time) int {
+func (p *Processor) bodyRun(s *source, b *event.LineBatch, i int, marks *event.Marks, now time.Time) int {
 	if !p.plainIndent || !s.asm.inBody() || !s.dec.plainReady() {
 		return i
 	}
@@ -116,7 +112,7 @@ func (p *Processor) bodyRun(s *source, b *event.LineBatch, i int, now time.Time)
 		from = ends[i-1]
 	}
 	j := i
-	if marks := p.marksFor(b); marks != nil {
+	if marks != nil {
 		j = nextClear(marks.Body, i, len(ends))
 	} else {
 		for ls := from; j < len(ends) && bodyLine(data, ls, ends[j]); j++ {
@@ -153,7 +149,7 @@ func (p *Processor) endsHeld(s *source, b *event.LineBatch, i int, marks *event.
 		if marks.Full[i>>6]&(1<<(i&63)) != 0 {
 			return false
 		}
-	} else if !plainLine(b.Data, start, end) || p.gate.hot(start, end) {
+	} else if p.gate.fullLine(start, end) {
 		return false
 	}
 	if a.state == pyHeader {

@@ -522,17 +522,8 @@ func linesSuppressed(st *Stats) uint64 {
 func diffOut(g, f *event.OutBatch) string {
 	if !slices.Equal(g.EventEnds, f.EventEnds) || !bytes.Equal(g.Data, f.Data) {
 		ge, fe := eventsOf(g), eventsOf(f)
-		for i := 0; i < len(ge) || i < len(fe); i++ {
-			var a, b []byte
-			if i < len(ge) {
-				a = ge[i]
-			}
-			if i < len(fe) {
-				b = fe[i]
-			}
-			if !bytes.Equal(a, b) {
-				return fmt.Sprintf("event %d (of %d bulk, %d full):\n bulk: %q\n full: %q", i, len(ge), len(fe), a, b)
-			}
+		if i, a, b := firstUnequal(ge, fe); i >= 0 {
+			return fmt.Sprintf("event %d (of %d bulk, %d full):\n bulk: %q\n full: %q", i, len(ge), len(fe), a, b)
 		}
 		return fmt.Sprintf("event ends %v (bulk) vs %v (full), data %q vs %q", g.EventEnds, f.EventEnds, g.Data, f.Data)
 	}

@@ -30,6 +30,9 @@ type lineSplit struct {
 	// differ from event to event in their timestamps and ids.
 	headBlind bool
 	heads     answerMemo
+	// keys holds scratch buffers for first lines' keys: a rule is used
+	// from every input's goroutine at once.
+	keys sync.Pool
 }
 
 // splitRegexp returns the split form of expr, or nil when expr does not
@@ -76,7 +79,8 @@ func splitConcat(subs []*syntax.Regexp) *lineSplit {
 			return nil
 		}
 		return &lineSplit{head: h, tail: t, rests: newAnswerMemo(),
-			headBlind: !slices.ContainsFunc(head, func(r *syntax.Regexp) bool { return !digitBlind(r) }), heads: newAnswerMemo()}
+			headBlind: !slices.ContainsFunc(head, func(r *syntax.Regexp) bool { return !digitBlind(r) }), heads: newAnswerMemo(),
+			keys: sync.Pool{New: func() any { return new([maxHeadKey]byte) }}}
 	}
 	return nil
 }
@@ -230,8 +234,8 @@ func (s *lineSplit) matchHead(line []byte) bool {
 	if !s.headBlind || len(line) > maxHeadKey {
 		return s.head.Match(line)
 	}
-	bp := headKeys.Get().(*[maxHeadKey]byte)
-	defer headKeys.Put(bp)
+	bp := s.keys.Get().(*[maxHeadKey]byte)
+	defer s.keys.Put(bp)
 	key := bp[:len(line)]
 	for i, c := range line {
 		if c >= '0' && c <= '9' {
@@ -246,10 +250,6 @@ func (s *lineSplit) matchHead(line []byte) bool {
 	}
 	return ok
 }
-
-// headKeys holds scratch buffers for first lines' keys; rules are used
-// from every input's goroutine at once.
-var headKeys = sync.Pool{New: func() any { return new([maxHeadKey]byte) }}
 
 // digitBlind reports whether re treats every decimal digit like every
 // other: no literal holds one, and a class holds all ten or none. Such a
