@@ -71,6 +71,32 @@ type assembler struct {
 	// (a timestamp, a level): in such a source, a free-text line after an
 	// exception line is a note of that exception, not a record.
 	headed int
+
+	// tmpl is the last event the python preset assembled line by line,
+	// and recording says whether the held event can take its place: it
+	// began with a text line of its own and every line since was one.
+	tmpl      template
+	recording bool
+	first     template // the held event's first line, as a template holds it
+}
+
+// template is an event as the python preset assembled it, for assembling
+// the same bytes again in one step (see Processor.replay). Noise repeats
+// byte for byte: the same traceback after every websocket close. Lines
+// with the same bytes have the same content, so pushing them one by one
+// from the same start would take the same states; only the number of
+// record heads in a row (headed) comes from outside the event, and the
+// template keeps what the event did with it.
+type template struct {
+	raw      []byte
+	view     []byte // the event's message view, when it is not raw
+	hasView  bool
+	lines    int
+	state    pyState // after the last line
+	firstLen int     // the first line's length
+	lo, hi   int     // the first line's content, in raw
+	head     int8    // what the first line did to headed: -1 nothing, 0 reset, 1 counted
+	notes    bool    // whether notes could follow an exception line (headed >= headedForNotes)
 }
 
 // headedForNotes is how many records in a row must have begun with a head
@@ -136,6 +162,10 @@ func (a *assembler) holding() int {
 // flush emits the held event, if any.
 func (a *assembler) flush() {
 	if a.held {
+		if a.recording && !a.cur.truncated {
+			a.record()
+		}
+		a.recording = false
 		a.held = false
 		a.state = pyNone
 		a.cur.view = a.view
@@ -154,8 +184,54 @@ func (a *assembler) single(l *logicalLine, now time.Time) {
 	a.emit(&a.one)
 }
 
+// record makes the held event the template.
+func (a *assembler) record() {
+	t := &a.tmpl
+	raw, view := t.raw, t.view
+	*t = a.first
+	t.raw = append(raw[:0], a.arena.slice(a.cur.start, a.cur.end)...)
+	t.view = view[:0]
+	if t.hasView = !a.rawView; t.hasView {
+		t.view = append(t.view, a.view...)
+	}
+	t.lines = a.cur.lines
+	t.state = a.state
+}
+
+// beginRecord starts holding a new event with l as pushPython does, where
+// head is what l did to headed; the event may become the template.
+func (a *assembler) beginRecord(l *logicalLine, now time.Time, st pyState, head int8) {
+	a.begin(l, now, st)
+	if l.cut < 0 || l.records != 1 {
+		return
+	}
+	a.recording = true
+	a.first = template{firstLen: len(l.raw), lo: l.cut, hi: l.cut + len(l.content), head: head,
+		notes: a.headed >= headedForNotes}
+}
+
+// replay holds raw, the bytes of the template, as the event the template
+// is, as if its lines had been pushed one by one; endOffset is the file
+// offset after them.
+func (a *assembler) replay(raw []byte, endOffset int64, now time.Time) {
+	t := &a.tmpl
+	s, e := a.arena.append(raw)
+	a.cur = span{start: s, end: e, lines: t.lines, endOffset: endOffset, at: now}
+	a.view = a.view[:0]
+	a.rawView = !t.hasView
+	if t.hasView {
+		a.view = append(a.view, t.view...)
+	}
+	a.held = true
+	a.state = t.state
+	a.lastInput = now
+	// It is the template already.
+	a.recording = false
+}
+
 // begin starts holding a new event with l.
 func (a *assembler) begin(l *logicalLine, now time.Time, st pyState) {
+	a.recording = false
 	s, e := a.arena.append(l.raw)
 	a.cur = span{start: s, end: e, lines: l.records, endOffset: l.endOffset, at: now}
 	a.view = a.view[:0]
@@ -176,6 +252,9 @@ func (a *assembler) extend(l *logicalLine, now time.Time, st pyState) {
 		a.flush()
 		a.begin(l, now, st)
 		return
+	}
+	if l.cut < 0 || l.records != 1 {
+		a.recording = false
 	}
 	s, e := a.arena.append(l.raw)
 	if a.rawView && !aliases(l.view, l.raw) {
@@ -246,25 +325,28 @@ func (a *assembler) pushPython(l *logicalLine, now time.Time) {
 		// l does not belong to the held event: that event is complete.
 		a.flush()
 	}
+	head := int8(-1)
 	if len(c) > 0 {
 		if isRecordHead(c) {
 			a.headed++
+			head = 1
 		} else {
 			a.headed = 0
+			head = 0
 		}
 	}
 	if next, ok := tracebackStart(c); ok {
-		a.begin(l, now, next)
+		a.beginRecord(l, now, next, head)
 		return
 	}
 	if isFrameLine(c) {
 		// A traceback without its "Traceback" line: what the interpreter
 		// prints for a SyntaxError in the main script.
-		a.begin(l, now, pyTraceback)
+		a.beginRecord(l, now, pyTraceback, head)
 		return
 	}
 	if isHeader(c) {
-		a.begin(l, now, pyHeader)
+		a.beginRecord(l, now, pyHeader, head)
 		return
 	}
 	a.single(l, now)

@@ -42,11 +42,14 @@ func formatIndex(name string) int {
 // one physical line, or several when a container runtime split the app's
 // line into partial records.
 type logicalLine struct {
-	raw        []byte // the physical bytes, valid during push
-	content    []byte // the text the python preset classifies: no prefix, suffix or line ending
-	view       []byte // this line's part of the message view, ending in '\n'
-	json       []byte // the JSON record, when the line is one
-	records    int    // physical lines in raw
+	raw     []byte // the physical bytes, valid during push
+	content []byte // the text the python preset classifies: no prefix, suffix or line ending
+	view    []byte // this line's part of the message view, ending in '\n'
+	json    []byte // the JSON record, when the line is one
+	// cut is where content starts in raw, when raw is one text line and
+	// content a part of it; -1 otherwise.
+	cut        int
+	records    int // physical lines in raw
 	endOffset  int64
 	truncated  bool
 	standalone bool // never grouped with other lines
@@ -255,7 +258,7 @@ func (d *recordDecoder) flush(emit func(*logicalLine)) {
 		return
 	}
 	d.view = append(append(d.view[:0], d.pendText...), '\n')
-	d.line = logicalLine{raw: d.pendRaw, content: d.pendText, view: d.view, records: d.pendRecords,
+	d.line = logicalLine{raw: d.pendRaw, content: d.pendText, view: d.view, cut: -1, records: d.pendRecords,
 		endOffset: d.pendOffset, truncated: true, standalone: true}
 	emit(&d.line)
 	d.resetPending()
@@ -272,7 +275,7 @@ func (d *recordDecoder) tick(now time.Time, after time.Duration, emit func(*logi
 func (d *recordDecoder) emitRaw(line []byte, endOffset int64, truncated bool, emit func(*logicalLine)) {
 	c := trimEOL(line)
 	d.view = append(append(d.view[:0], c...), '\n')
-	d.line = logicalLine{raw: line, content: c, view: d.view, records: 1, endOffset: endOffset,
+	d.line = logicalLine{raw: line, content: c, view: d.view, cut: -1, records: 1, endOffset: endOffset,
 		truncated: truncated, standalone: truncated}
 	emit(&d.line)
 }
@@ -283,7 +286,7 @@ func (d *recordDecoder) emitRaw(line []byte, endOffset int64, truncated bool, em
 func (d *recordDecoder) inner(raw, app []byte, records int, endOffset int64, plain bool, emit func(*logicalLine)) {
 	l := &d.line
 	l.raw, l.records, l.endOffset = raw, records, endOffset
-	l.json, l.truncated, l.standalone = nil, false, false
+	l.json, l.truncated, l.standalone, l.cut = nil, false, false, -1
 	c := app
 	n := 0
 	if d.prefix != nil {
@@ -310,6 +313,9 @@ func (d *recordDecoder) inner(raw, app []byte, records int, endOffset int64, pla
 	s := d.suffixLen(c)
 	c = c[:len(c)-s]
 	l.content = c
+	if plain {
+		l.cut = n
+	}
 	if plain && n == 0 && s == 0 && !cr && len(raw) == len(app)+1 {
 		l.view = raw
 	} else {

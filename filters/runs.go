@@ -59,8 +59,16 @@ func (p *Processor) runs(s *source, b *event.LineBatch, now time.Time) {
 				s.asm.flush()
 				continue
 			}
+			if k := p.replay(s, b, i, now); k > i {
+				i = k
+				continue
+			}
 			p.push(s, b, i, now)
 			i++
+			continue
+		}
+		if k := p.replay(s, b, i, now); k > i {
+			i = k
 			continue
 		}
 		from := 0
@@ -159,6 +167,52 @@ func (p *Processor) endsHeld(s *source, b *event.LineBatch, i int, marks *event.
 	}
 	c := s.dec.textContent(b.Data[start:end])
 	return len(c) > 0 && !isChainMarker(c)
+}
+
+// replay assembles the lines from line i of b on in one step when their
+// bytes are the assembler's template (see template), with the outcome of
+// pushing them one by one: the held event, if line i does not continue it,
+// is settled, and the template's event is held in the state it ended in.
+// It returns the index of the first line after them, or i when the lines
+// are not the template's.
+func (p *Processor) replay(s *source, b *event.LineBatch, i int, now time.Time) int {
+	a := s.asm
+	t := &a.tmpl
+	if t.lines == 0 || !s.dec.plainReady() {
+		return i
+	}
+	ends := b.Ends
+	start := 0
+	if i > 0 {
+		start = ends[i-1]
+	}
+	j, end := i+t.lines-1, start+len(t.raw)
+	if ends[i]-start != t.firstLen || j >= len(ends) || ends[j] != end || !bytes.Equal(b.Data[start:end], t.raw) {
+		return i
+	}
+	headed := a.headed
+	switch t.head {
+	case 0:
+		headed = 0
+	case 1:
+		headed++
+	}
+	if headed >= headedForNotes != t.notes {
+		return i
+	}
+	if a.held {
+		if _, ok := continues(a.state, b.Data[start+t.lo:start+t.hi], a.headed >= headedForNotes); ok {
+			return i
+		}
+		// Settling the held event may make it the template: look again.
+		// Line i goes the full way if it no longer matches, now with
+		// nothing held, as it would have after the settling.
+		a.flush()
+		return p.replay(s, b, i, now)
+	}
+	a.headed = headed
+	a.replay(b.Data[start:end], b.LineEndOffset(j), now)
+	return j + 1
 }
 
 // push takes line i of b the full way.
