@@ -97,6 +97,12 @@ type template struct {
 	lo, hi   int     // the first line's content, in raw
 	head     int8    // what the first line did to headed: -1 nothing, 0 reset, 1 counted
 	notes    bool    // whether notes could follow an exception line (headed >= headedForNotes)
+	// After the first line: the state and the length of the view. An
+	// event held in that state whose next lines are the template's rest
+	// takes them in one step too (a header with a timestamp, then the
+	// same traceback).
+	firstState pyState
+	firstView  int
 }
 
 // headedForNotes is how many records in a row must have begun with a head
@@ -207,7 +213,7 @@ func (a *assembler) beginRecord(l *logicalLine, now time.Time, st pyState, head 
 	}
 	a.recording = true
 	a.first = template{firstLen: len(l.raw), lo: l.cut, hi: l.cut + len(l.content), head: head,
-		notes: a.headed >= headedForNotes}
+		notes: a.headed >= headedForNotes, firstState: st, firstView: len(l.view)}
 }
 
 // replay holds raw, the bytes of the template, as the event the template
@@ -227,6 +233,42 @@ func (a *assembler) replay(raw []byte, endOffset int64, now time.Time) {
 	a.lastInput = now
 	// It is the template already.
 	a.recording = false
+}
+
+// replayRest appends raw, the bytes of the template after its first line,
+// to the held event, as if they had been pushed line by line; endOffset is
+// the file offset after them. The caller has checked that the event is in
+// the state the template was in after its first line, and that the lines
+// fit within max_lines and max_bytes.
+func (a *assembler) replayRest(raw []byte, endOffset int64, now time.Time) {
+	t := &a.tmpl
+	s, e := a.arena.append(raw)
+	if a.rawView && t.hasView {
+		a.view = append(a.view[:0], a.arena.slice(a.cur.start, s)...)
+		a.rawView = false
+	}
+	if !a.rawView {
+		if t.hasView {
+			a.view = append(a.view, t.view[t.firstView:]...)
+		} else {
+			a.view = append(a.view, raw...)
+		}
+	}
+	a.cur.end = e
+	a.cur.lines += t.lines - 1
+	a.cur.endOffset = endOffset
+	a.state = t.state
+	a.lastInput = now
+	// Its first line differs from the template's: a timestamp, most
+	// likely, which would make every such event a new template.
+	a.recording = false
+}
+
+// fitsRest reports whether the template's lines after its first would
+// keep the held event within max_lines and max_bytes.
+func (a *assembler) fitsRest() bool {
+	t := &a.tmpl
+	return a.cur.lines+t.lines-1 <= a.maxLines && int(a.cur.end-a.cur.start)+len(t.raw)-t.firstLen <= a.maxBytes
 }
 
 // begin starts holding a new event with l.

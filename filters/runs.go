@@ -98,8 +98,16 @@ func (p *Processor) runs(s *source, b *event.LineBatch, now time.Time) {
 		if k > i {
 			p.forwardRun(s, b, from, i, k, now)
 		}
-		for ; k <= j && k < n; k++ {
+		// The line before j, if it is to take the full way, goes now;
+		// line j itself at the next turn, which may hold the event the
+		// line before it began and can take it with the lines after it
+		// in one step (see replay).
+		for ; k < j; k++ {
 			p.push(s, b, k, now)
+		}
+		if k == i {
+			p.push(s, b, k, now)
+			k++
 		}
 		i = k
 	}
@@ -186,9 +194,12 @@ func (p *Processor) replay(s *source, b *event.LineBatch, i int, now time.Time) 
 	if i > 0 {
 		start = ends[i-1]
 	}
+	if ends[i]-start != t.firstLen {
+		return p.replayRest(s, b, i, start, now)
+	}
 	j, end := i+t.lines-1, start+len(t.raw)
-	if ends[i]-start != t.firstLen || j >= len(ends) || ends[j] != end || !bytes.Equal(b.Data[start:end], t.raw) {
-		return i
+	if j >= len(ends) || ends[j] != end || !bytes.Equal(b.Data[start:end], t.raw) {
+		return p.replayRest(s, b, i, start, now)
 	}
 	headed := a.headed
 	switch t.head {
@@ -212,6 +223,26 @@ func (p *Processor) replay(s *source, b *event.LineBatch, i int, now time.Time) 
 	}
 	a.headed = headed
 	a.replay(b.Data[start:end], b.LineEndOffset(j), now)
+	return j + 1
+}
+
+// replayRest appends the lines from line i of b (starting at start) on
+// to the held event in one step when they are the template's lines after
+// its first and the event is in the state the template was in after it:
+// the first line differs (a timestamp), the rest is the same traceback.
+func (p *Processor) replayRest(s *source, b *event.LineBatch, i, start int, now time.Time) int {
+	a := s.asm
+	t := &a.tmpl
+	if !a.held || t.lines < 2 || a.state != t.firstState || (a.headed >= headedForNotes) != t.notes || !a.fitsRest() {
+		return i
+	}
+	ends := b.Ends
+	rest := t.raw[t.firstLen:]
+	j, end := i+t.lines-2, start+len(rest)
+	if j >= len(ends) || ends[j] != end || !bytes.Equal(b.Data[start:end], rest) {
+		return i
+	}
+	a.replayRest(b.Data[start:end], b.LineEndOffset(j), now)
 	return j + 1
 }
 
