@@ -98,14 +98,19 @@ func (p *Processor) runs(s *source, b *event.LineBatch, now time.Time) {
 		if k > i {
 			p.forwardRun(s, b, from, i, k, now)
 		}
-		// The line before j, if it is to take the full way, goes now;
-		// line j itself at the next turn, which may hold the event the
-		// line before it began and can take it with the lines after it
-		// in one step (see replay).
-		for ; k < j; k++ {
+		// The line before j, if it is to take the full way, goes now
+		// (or begins the template's lines, see replay); line j itself
+		// at the next turn, which may take it with the lines after it
+		// in one step as the rest of the template.
+		switch {
+		case k < j:
+			if r := p.replay(s, b, k, now); r > k {
+				k = r
+				break
+			}
 			p.push(s, b, k, now)
-		}
-		if k == i {
+			k++
+		case k == i:
 			p.push(s, b, k, now)
 			k++
 		}

@@ -270,6 +270,50 @@ rules:
 			logs: [][]byte{log.Bytes()}, seed: 77, maxBatch: 400, wantGate: true})
 	}
 
+	// Repeated events, which the bulk path takes in one step when their
+	// bytes are those of the last one assembled (see replay): around a
+	// run of heads that does or does not reach headedForNotes, with notes,
+	// blank lines and chains after them, headers of every length and with
+	// nothing between one traceback and the next.
+	for seed := uint64(300); seed < 318; seed++ {
+		v := []struct {
+			name string
+			in   rules.Input
+		}{{"default", base}, {"small", small}, {"format-text", textFormat}}[seed%3]
+		cases = append(cases, runsCase{name: fmt.Sprintf("replay/seed%d/%s", seed, v.name), in: v.in, rules: def,
+			logs: [][]byte{replayLog(seed, 1200)}, seed: seed, maxBatch: []int{3, 40, 400}[seed%3], tick: seed%4 == 0,
+			wantGate: true, lifecycle: seed%5 == 1})
+	}
+
+	{
+		// Repeated events where whether notes may follow the exception
+		// line changes: the template was assembled with or without, and
+		// the event that repeats it must not be taken in one step.
+		g := &synthGen{r: rand.New(rand.NewPCG(79, 1))}
+		heads := func(n int) string {
+			var b strings.Builder
+			for range n {
+				b.WriteString(g.head())
+			}
+			return b.String()
+		}
+		tb := "Traceback (most recent call last):\n  File \"a.py\", line 1, in f\n    g()\nValueError: v\n"
+		h := func(pid int) string {
+			return fmt.Sprintf("[2026-11-25 21:46:21 +0000] [%d] [ERROR] Error handling request /x\n", pid)
+		}
+		note := "note: retry in a moment\n"
+		var log strings.Builder
+		for _, pid := range []int{100, 100, 200} { // same first line, then another
+			// A template with its note, then the same bytes where no
+			// note can follow.
+			log.WriteString(heads(20) + h(100) + tb + note + heads(1) + "worker is idle\n" + h(pid) + tb + note + heads(1))
+			// Crossing headedForNotes on the repeat: without, then with.
+			log.WriteString("worker is idle\n" + heads(14) + h(100) + tb + h(pid) + tb + note + heads(1))
+		}
+		cases = append(cases, runsCase{name: "replay/notes", in: base, rules: def,
+			logs: [][]byte{[]byte(log.String())}, seed: 79, maxBatch: 400, wantGate: true})
+	}
+
 	for i, gl := range gateless {
 		for _, seed := range []uint64{500, 501} {
 			cases = append(cases, runsCase{name: fmt.Sprintf("synthetic/seed%d/gateless-%s", seed+uint64(i)*10, gl.name), in: base,
@@ -633,6 +677,78 @@ func synthLog(seed uint64, lines int) []byte {
 	if r.IntN(2) == 0 {
 		// A final line without its newline.
 		out.WriteString([]string{"last words", "Error on request:", "Traceback (most recent call last):", `{"message":"x"}`, "tail }"}[r.IntN(5)])
+	}
+	return out.Bytes()
+}
+
+// replayLog writes about lines lines of events that repeat, byte for
+// byte or but for their first line, with every kind of line that can
+// follow an exception line, and runs of record heads of every length in
+// between, so that the notes a repeated traceback may take change.
+func replayLog(seed uint64, lines int) []byte {
+	r := rand.New(rand.NewPCG(seed, 0x7e91))
+	g := &synthGen{r: r}
+	tbs := []string{
+		"Traceback (most recent call last):\n  File \"a.py\", line 1, in f\n    g()\nValueError: v\n",
+		"Traceback (most recent call last):\n  File \"a.py\", line 2, in f\n    g()\nValueError: v\n",
+		synthGunicornTB,
+		"  File \"main.py\", line 3\n    x = (\n        ^\nSyntaxError: '(' was never closed\n",
+	}
+	headers := []func() string{
+		func() string { return "Error on request:\n" },
+		func() string {
+			return fmt.Sprintf("[2026-11-25 21:46:21 +0000] [%d] [ERROR] Error handling request /socket.io/?t=%d\n", r.IntN(99999), r.IntN(1<<r.IntN(60)))
+		},
+		func() string { return fmt.Sprintf("[2026-11-25 21:44:27,%03d] ERROR in app: Exception on /boom [GET]\n", r.IntN(2)) },
+		func() string { return "" },
+	}
+	afters := []func() string{
+		func() string { return "" },
+		g.free,
+		func() string { return "\n" },
+		func() string { return "\nDuring handling of the above exception, another exception occurred:\n\n" + tbs[0] },
+		func() string { return g.free() + g.free() },
+	}
+	prefix := []string{"", "web-1  | "}[r.IntN(2)]
+	var out bytes.Buffer
+	write := func(text string) {
+		for _, l := range synthLines(text) {
+			if l != "" {
+				out.WriteString(prefix + l)
+			}
+		}
+	}
+	// The traceback and what follows it change now and then, so that
+	// most events repeat the one before.
+	tb, after := tbs[r.IntN(len(tbs))], afters[r.IntN(len(afters))]()
+	for bytes.Count(out.Bytes(), []byte("\n")) < lines {
+		if r.IntN(6) == 0 {
+			tb = tbs[r.IntN(len(tbs))]
+		}
+		if r.IntN(6) == 0 {
+			after = afters[r.IntN(len(afters))]()
+		}
+		var ev strings.Builder
+		switch r.IntN(4) {
+		case 0, 1:
+			// About headedForNotes heads, more or fewer.
+			for range 10 + r.IntN(12) {
+				ev.WriteString(g.head())
+			}
+		case 2:
+			ev.WriteString(g.free())
+		}
+		ev.WriteString(headers[r.IntN(len(headers))]())
+		for range 1 + r.IntN(3) {
+			// Back to back: the next traceback right after the
+			// exception line, with no header.
+			ev.WriteString(tb)
+		}
+		ev.WriteString(after)
+		if r.IntN(3) == 0 {
+			ev.WriteString(g.access(g.ws(), "500"))
+		}
+		write(ev.String())
 	}
 	return out.Bytes()
 }
