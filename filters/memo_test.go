@@ -35,7 +35,7 @@ func TestDecisionMemo(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var m decisionMemo
 			rule := map[int]int{} // text index -> rule stored for it
-			last := 0 // the text of the last lookup, +1
+			last := 0             // the text of the last lookup, +1
 			for step, k := range order {
 				// The last text looked up is in its slot whatever
 				// the hashes; an older one may have lost its slot to a

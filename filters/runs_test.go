@@ -699,14 +699,18 @@ func replayLog(seed uint64, lines int) []byte {
 		func() string {
 			return fmt.Sprintf("[2026-11-25 21:46:21 +0000] [%d] [ERROR] Error handling request /socket.io/?t=%d\n", r.IntN(99999), r.IntN(1<<r.IntN(60)))
 		},
-		func() string { return fmt.Sprintf("[2026-11-25 21:44:27,%03d] ERROR in app: Exception on /boom [GET]\n", r.IntN(2)) },
+		func() string {
+			return fmt.Sprintf("[2026-11-25 21:44:27,%03d] ERROR in app: Exception on /boom [GET]\n", r.IntN(2))
+		},
 		func() string { return "" },
 	}
 	afters := []func() string{
 		func() string { return "" },
 		g.free,
 		func() string { return "\n" },
-		func() string { return "\nDuring handling of the above exception, another exception occurred:\n\n" + tbs[0] },
+		func() string {
+			return "\nDuring handling of the above exception, another exception occurred:\n\n" + tbs[0]
+		},
 		func() string { return g.free() + g.free() },
 	}
 	prefix := []string{"", "web-1  | "}[r.IntN(2)]
