@@ -80,6 +80,10 @@ type assembler struct {
 	first     template // the held event's first line, as a template holds it
 }
 
+// maxTemplateBytes is the largest event kept as a template: noise is
+// a traceback of a few kilobytes, and a file's template stays in memory.
+const maxTemplateBytes = 8 << 10
+
 // template is an event as the python preset assembled it, for assembling
 // the same bytes again in one step (see Processor.replay). Noise repeats
 // byte for byte: the same traceback after every websocket close. Lines
@@ -168,7 +172,7 @@ func (a *assembler) holding() int {
 // flush emits the held event, if any.
 func (a *assembler) flush() {
 	if a.held {
-		if a.recording && !a.cur.truncated {
+		if a.recording && !a.cur.truncated && a.cur.end-a.cur.start <= maxTemplateBytes {
 			a.record()
 		}
 		a.recording = false

@@ -1044,3 +1044,25 @@ func synthEvent(g *synthGen) []string {
 	}
 	panic("unreachable")
 }
+
+// TestTemplateSize checks that only events up to maxTemplateBytes become
+// a file's template: a template stays in memory for as long as the file
+// is read.
+func TestTemplateSize(t *testing.T) {
+	frame := "  File \"a.py\", line 1, in f\n    g()\n"
+	for _, tc := range []struct {
+		frames int
+		kept   bool
+	}{{1, true}, {(maxTemplateBytes - 100) / len(frame), true}, {maxTemplateBytes / len(frame), false}} {
+		log := "Traceback (most recent call last):\n" + strings.Repeat(frame, tc.frames) + "ValueError: v\nnext\n"
+		p := NewProcessor(defaultInput(), rules.Default().Rules)
+		p.Process(cutBatches([]byte(log), 1<<20)[0], &event.OutBatch{}, time.Unix(0, 0))
+		tmpl := p.sources["-"].asm.tmpl
+		if got := tmpl.lines > 0; got != tc.kept {
+			t.Errorf("an event of %d bytes: kept as the template %v, want %v", len(log)-5, got, tc.kept)
+		}
+		if tc.kept && string(tmpl.raw) != log[:len(log)-5] {
+			t.Errorf("template %q, want the event's bytes", tmpl.raw)
+		}
+	}
+}
