@@ -76,6 +76,7 @@ type assembler struct {
 	// and recording says whether the held event can take its place: it
 	// began with a text line of its own and every line since was one.
 	tmpl      template
+	recorded  int // templates recorded so far
 	recording bool
 	first     template // the held event's first line, as a template holds it
 }
@@ -206,6 +207,7 @@ func (a *assembler) record() {
 	}
 	t.lines = a.cur.lines
 	t.state = a.state
+	a.recorded++
 }
 
 // beginRecord starts holding a new event with l as pushPython does, where

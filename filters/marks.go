@@ -15,6 +15,11 @@ import (
 type Marker struct {
 	key  *gate // the processor's gate the marks are for (compared, never used)
 	gate *gate // this marker's own, searched from this marker's goroutine
+	// board holds the processor's templates: their lines are marked to
+	// take the full way without a search, for the processor takes them
+	// in one step (see replay), and the full way is right whatever it
+	// does.
+	board *board
 }
 
 // Marker returns a marker for the processor's current rules, or nil when
@@ -24,7 +29,7 @@ func (p *Processor) Marker() *Marker {
 	if p.gate == nil {
 		return nil
 	}
-	return &Marker{key: p.gate, gate: newGate(p.rules, p.input.Multiline.Preset)}
+	return &Marker{key: p.gate, gate: newGate(p.rules, p.input.Multiline.Preset), board: &p.board}
 }
 
 // Mark fills b.Marks. A nil Marker marks nothing.
@@ -40,8 +45,20 @@ func (m *Marker) Mark(b *event.LineBatch) {
 	g := m.gate
 	data := b.Data
 	g.reset(data)
+	t := m.board.get(b.Path)
 	start := 0
-	for i, end := range b.Ends {
+	for i := 0; i < n; i++ {
+		if t != nil {
+			if k := t.match(data, b.Ends, i, start); k > 0 {
+				for x := i; x < i+k; x++ {
+					mk.Full[x>>6] |= 1 << (x & 63)
+				}
+				i += k - 1
+				start = b.Ends[i]
+				continue
+			}
+		}
+		end := b.Ends[i]
 		if g.fullLine(start, end) {
 			mk.Full[i>>6] |= 1 << (i & 63)
 		}

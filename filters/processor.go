@@ -30,6 +30,8 @@ type Processor struct {
 	formatChosen FormatFunc
 	// dropSuppressed: see DropSuppressed.
 	dropSuppressed bool
+	// board passes templates to the marker (see Marker).
+	board board
 }
 
 // FormatFunc is told the format a source's records are read in, and
@@ -75,6 +77,9 @@ type source struct {
 	// origins are the origins of the lines not yet released, each with
 	// the offset of its first line, oldest first (journal inputs only).
 	origins []originAt
+	// posted is the asm.recorded count when the template was last put on
+	// the board.
+	posted int
 }
 
 type originAt struct {
@@ -212,6 +217,11 @@ func (p *Processor) Process(b *event.LineBatch, out *event.OutBatch, now time.Ti
 	s.eng.release(now, false)
 	p.ack(s, out)
 	s.eng.out = nil
+	if s.asm.recorded != s.posted && p.gate != nil {
+		// Once a batch at most: the marker is a batch or two ahead.
+		s.posted = s.asm.recorded
+		p.board.post(s.path, &s.asm.tmpl)
+	}
 }
 
 // Tick emits events held past flush_after or max_wait.
@@ -238,6 +248,7 @@ func (p *Processor) Forget(before time.Time) int {
 		if s.seen.Before(before) && s.dec.pending()+s.asm.holding()+s.eng.holding() == 0 {
 			s.dec.close()
 			delete(p.sources, s.path)
+			p.board.drop(s.path)
 			dropped++
 			continue
 		}
