@@ -72,10 +72,12 @@ type assembler struct {
 	// exception line is a note of that exception, not a record.
 	headed int
 
-	// tmpl is the last event the python preset assembled line by line,
-	// and recording says whether the held event can take its place: it
-	// began with a text line of its own and every line since was one.
-	tmpl      template
+	// tmpls are the last two events the python preset assembled line by
+	// line, the last used first (two: noise and the errors between it
+	// take turns), and recording says whether the held event can take the
+	// place of the other: it began with a text line of its own and every
+	// line since was one.
+	tmpls     [2]template
 	recorded  int // templates recorded so far
 	recording bool
 	first     template // the held event's first line, as a template holds it
@@ -108,6 +110,8 @@ type template struct {
 	// same traceback).
 	firstState pyState
 	firstView  int
+	gen        int  // the assembler's count of templates when it was recorded
+	used       bool // replayed since: it repeats (see Processor.post)
 }
 
 // headedForNotes is how many records in a row must have begun with a head
@@ -195,9 +199,11 @@ func (a *assembler) single(l *logicalLine, now time.Time) {
 	a.emit(&a.one)
 }
 
-// record makes the held event the template.
+// record makes the held event the first template, in place of the one
+// used less lately.
 func (a *assembler) record() {
-	t := &a.tmpl
+	a.tmpls[0], a.tmpls[1] = a.tmpls[1], a.tmpls[0]
+	t := &a.tmpls[0]
 	raw, view := t.raw, t.view
 	*t = a.first
 	t.raw = append(raw[:0], a.arena.slice(a.cur.start, a.cur.end)...)
@@ -208,6 +214,16 @@ func (a *assembler) record() {
 	t.lines = a.cur.lines
 	t.state = a.state
 	a.recorded++
+	t.gen = a.recorded
+}
+
+// use notes that template x was replayed and puts it first.
+func (a *assembler) use(x int) *template {
+	a.tmpls[x].used = true
+	if x != 0 {
+		a.tmpls[0], a.tmpls[1] = a.tmpls[1], a.tmpls[0]
+	}
+	return &a.tmpls[0]
 }
 
 // beginRecord starts holding a new event with l as pushPython does, where
@@ -222,11 +238,11 @@ func (a *assembler) beginRecord(l *logicalLine, now time.Time, st pyState, head 
 		notes: a.headed >= headedForNotes, firstState: st, firstView: len(l.view)}
 }
 
-// replay holds raw, the bytes of the template, as the event the template
+// replay holds raw, the bytes of template x, as the event the template
 // is, as if its lines had been pushed one by one; endOffset is the file
 // offset after them.
-func (a *assembler) replay(raw []byte, endOffset int64, now time.Time) {
-	t := &a.tmpl
+func (a *assembler) replay(x int, raw []byte, endOffset int64, now time.Time) {
+	t := a.use(x)
 	s, e := a.arena.append(raw)
 	a.cur = span{start: s, end: e, lines: t.lines, endOffset: endOffset, at: now}
 	a.view = a.view[:0]
@@ -241,13 +257,13 @@ func (a *assembler) replay(raw []byte, endOffset int64, now time.Time) {
 	a.recording = false
 }
 
-// replayRest appends raw, the bytes of the template after its first line,
+// replayRest appends raw, the bytes of template x after its first line,
 // to the held event, as if they had been pushed line by line; endOffset is
 // the file offset after them. The caller has checked that the event is in
 // the state the template was in after its first line, and that the lines
 // fit within max_lines and max_bytes.
-func (a *assembler) replayRest(raw []byte, endOffset int64, now time.Time) {
-	t := &a.tmpl
+func (a *assembler) replayRest(x int, raw []byte, endOffset int64, now time.Time) {
+	t := a.use(x)
 	s, e := a.arena.append(raw)
 	if a.rawView && t.hasView {
 		a.view = append(a.view[:0], a.arena.slice(a.cur.start, s)...)
@@ -270,10 +286,9 @@ func (a *assembler) replayRest(raw []byte, endOffset int64, now time.Time) {
 	a.recording = false
 }
 
-// fitsRest reports whether the template's lines after its first would
-// keep the held event within max_lines and max_bytes.
-func (a *assembler) fitsRest() bool {
-	t := &a.tmpl
+// fitsRest reports whether the lines of t after its first would keep the
+// held event within max_lines and max_bytes.
+func (a *assembler) fitsRest(t *template) bool {
 	return a.cur.lines+t.lines-1 <= a.maxLines && int(a.cur.end-a.cur.start)+len(t.raw)-t.firstLen <= a.maxBytes
 }
 

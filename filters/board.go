@@ -11,7 +11,7 @@ import (
 // goroutines share; what it holds is never changed, only replaced.
 type board struct {
 	mu     sync.Mutex
-	byPath map[string]*posted
+	byPath map[string][]*posted
 }
 
 // posted is a template as the marker uses it: its bytes and the lengths
@@ -24,16 +24,21 @@ type posted struct {
 	secondLen int
 }
 
-func (b *board) post(path string, t *template) {
-	p := &posted{raw: bytes.Clone(t.raw), lines: t.lines, firstLen: t.firstLen}
-	if t.lines > 1 {
-		p.secondLen = bytes.IndexByte(t.raw[t.firstLen:], '\n') + 1
+// post puts ts on the board for path, in place of what was there.
+func (b *board) post(path string, ts []*template) {
+	ps := make([]*posted, len(ts))
+	for i, t := range ts {
+		p := &posted{raw: bytes.Clone(t.raw), lines: t.lines, firstLen: t.firstLen}
+		if t.lines > 1 {
+			p.secondLen = bytes.IndexByte(t.raw[t.firstLen:], '\n') + 1
+		}
+		ps[i] = p
 	}
 	b.mu.Lock()
 	if b.byPath == nil {
-		b.byPath = make(map[string]*posted)
+		b.byPath = make(map[string][]*posted)
 	}
-	b.byPath[path] = p
+	b.byPath[path] = ps
 	b.mu.Unlock()
 }
 
@@ -43,7 +48,7 @@ func (b *board) drop(path string) {
 	b.mu.Unlock()
 }
 
-func (b *board) get(path string) *posted {
+func (b *board) get(path string) []*posted {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.byPath[path]

@@ -45,17 +45,18 @@ func (m *Marker) Mark(b *event.LineBatch) {
 	g := m.gate
 	data := b.Data
 	g.reset(data)
-	t := m.board.get(b.Path)
+	ts := m.board.get(b.Path)
 	start := 0
+lines:
 	for i := 0; i < n; i++ {
-		if t != nil {
+		for _, t := range ts {
 			if k := t.match(data, b.Ends, i, start); k > 0 {
 				for x := i; x < i+k; x++ {
 					mk.Full[x>>6] |= 1 << (x & 63)
 				}
 				i += k - 1
 				start = b.Ends[i]
-				continue
+				continue lines
 			}
 		}
 		end := b.Ends[i]

@@ -77,9 +77,8 @@ type source struct {
 	// origins are the origins of the lines not yet released, each with
 	// the offset of its first line, oldest first (journal inputs only).
 	origins []originAt
-	// posted is the asm.recorded count when the template was last put on
-	// the board.
-	posted int
+	// posted are the templates last put on the board (see post).
+	posted [2]int
 }
 
 type originAt struct {
@@ -217,11 +216,33 @@ func (p *Processor) Process(b *event.LineBatch, out *event.OutBatch, now time.Ti
 	s.eng.release(now, false)
 	p.ack(s, out)
 	s.eng.out = nil
-	if s.asm.recorded != s.posted && p.gate != nil {
-		// Once a batch at most: the marker is a batch or two ahead.
-		s.posted = s.asm.recorded
-		p.board.post(s.path, &s.asm.tmpl)
+	if p.gate != nil {
+		p.post(s)
 	}
+}
+
+// post puts s's templates that have been replayed on the board for the
+// marker, when they are not there yet: once a batch at most (the marker is
+// a batch or two ahead), and only templates that repeat, for each posting
+// copies them.
+func (p *Processor) post(s *source) {
+	var now [2]int
+	for x, t := range s.asm.tmpls {
+		if t.used {
+			now[x] = t.gen
+		}
+	}
+	if now == s.posted || now == [2]int{s.posted[1], s.posted[0]} {
+		return
+	}
+	s.posted = now
+	var ts []*template
+	for x := range s.asm.tmpls {
+		if now[x] != 0 {
+			ts = append(ts, &s.asm.tmpls[x])
+		}
+	}
+	p.board.post(s.path, ts)
 }
 
 // Tick emits events held past flush_after or max_wait.

@@ -183,28 +183,41 @@ func (p *Processor) endsHeld(s *source, b *event.LineBatch, i int, marks *event.
 }
 
 // replay assembles the lines from line i of b on in one step when their
-// bytes are the assembler's template (see template), with the outcome of
-// pushing them one by one: the held event, if line i does not continue it,
-// is settled, and the template's event is held in the state it ended in.
-// It returns the index of the first line after them, or i when the lines
-// are not the template's.
+// bytes are those of one of the assembler's templates (see template), with
+// the outcome of pushing them one by one: the held event, if line i does
+// not continue it, is settled, and the template's event is held in the
+// state it ended in. It returns the index of the first line after them,
+// or i when the lines are no template's.
 func (p *Processor) replay(s *source, b *event.LineBatch, i int, now time.Time) int {
+	if !s.dec.plainReady() {
+		return i
+	}
+	start := 0
+	if i > 0 {
+		start = b.Ends[i-1]
+	}
+	for x := range s.asm.tmpls {
+		if k := p.replayWith(s, b, i, start, x, now); k != i {
+			return k
+		}
+	}
+	return i
+}
+
+// replayWith is replay with template x.
+func (p *Processor) replayWith(s *source, b *event.LineBatch, i, start, x int, now time.Time) int {
 	a := s.asm
-	t := &a.tmpl
-	if t.lines == 0 || !s.dec.plainReady() {
+	t := &a.tmpls[x]
+	if t.lines == 0 {
 		return i
 	}
 	ends := b.Ends
-	start := 0
-	if i > 0 {
-		start = ends[i-1]
-	}
 	if ends[i]-start != t.firstLen {
-		return p.replayRest(s, b, i, start, now)
+		return p.replayRest(s, b, i, start, x, now)
 	}
 	j, end := i+t.lines-1, start+len(t.raw)
 	if j >= len(ends) || ends[j] != end || !bytes.Equal(b.Data[start:end], t.raw) {
-		return p.replayRest(s, b, i, start, now)
+		return p.replayRest(s, b, i, start, x, now)
 	}
 	headed := a.headed
 	switch t.head {
@@ -220,25 +233,25 @@ func (p *Processor) replay(s *source, b *event.LineBatch, i int, now time.Time) 
 		if _, ok := continues(a.state, b.Data[start+t.lo:start+t.hi], a.headed >= headedForNotes); ok {
 			return i
 		}
-		// Settling the held event may make it the template: look again.
+		// Settling the held event may make it a template: look again.
 		// Line i goes the full way if it no longer matches, now with
 		// nothing held, as it would have after the settling.
 		a.flush()
 		return p.replay(s, b, i, now)
 	}
 	a.headed = headed
-	a.replay(b.Data[start:end], b.LineEndOffset(j), now)
+	a.replay(x, b.Data[start:end], b.LineEndOffset(j), now)
 	return j + 1
 }
 
 // replayRest appends the lines from line i of b (starting at start) on
-// to the held event in one step when they are the template's lines after
+// to the held event in one step when they are template x's lines after
 // its first and the event is in the state the template was in after it:
 // the first line differs (a timestamp), the rest is the same traceback.
-func (p *Processor) replayRest(s *source, b *event.LineBatch, i, start int, now time.Time) int {
+func (p *Processor) replayRest(s *source, b *event.LineBatch, i, start, x int, now time.Time) int {
 	a := s.asm
-	t := &a.tmpl
-	if !a.held || t.lines < 2 || a.state != t.firstState || (a.headed >= headedForNotes) != t.notes || !a.fitsRest() {
+	t := &a.tmpls[x]
+	if !a.held || t.lines < 2 || a.state != t.firstState || (a.headed >= headedForNotes) != t.notes || !a.fitsRest(t) {
 		return i
 	}
 	ends := b.Ends
@@ -247,7 +260,7 @@ func (p *Processor) replayRest(s *source, b *event.LineBatch, i, start int, now 
 	if j >= len(ends) || ends[j] != end || !bytes.Equal(b.Data[start:end], rest) {
 		return i
 	}
-	a.replayRest(b.Data[start:end], b.LineEndOffset(j), now)
+	a.replayRest(x, b.Data[start:end], b.LineEndOffset(j), now)
 	return j + 1
 }
 
