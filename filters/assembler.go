@@ -72,12 +72,13 @@ type assembler struct {
 	// exception line is a note of that exception, not a record.
 	headed int
 
-	// tmpls are the last two events the python preset assembled line by
-	// line, the last used first (two: noise and the errors between it
-	// take turns), and recording says whether the held event can take the
-	// place of the other: it began with a text line of its own and every
-	// line since was one.
-	tmpls     [2]template
+	// tmpls are events the python preset assembled line by line: the
+	// last one (the last slot, on probation) and two that were replayed,
+	// the last used first (two: noise and the errors between it take
+	// turns). recording says whether the held event can become the one on
+	// probation: it began with a text line of its own and every line
+	// since was one.
+	tmpls     [3]template
 	recorded  int // templates recorded so far
 	recording bool
 	first     template // the held event's first line, as a template holds it
@@ -199,11 +200,9 @@ func (a *assembler) single(l *logicalLine, now time.Time) {
 	a.emit(&a.one)
 }
 
-// record makes the held event the first template, in place of the one
-// used less lately.
+// record makes the held event the template on probation.
 func (a *assembler) record() {
-	a.tmpls[0], a.tmpls[1] = a.tmpls[1], a.tmpls[0]
-	t := &a.tmpls[0]
+	t := &a.tmpls[probation]
 	raw, view := t.raw, t.view
 	*t = a.first
 	t.raw = append(raw[:0], a.arena.slice(a.cur.start, a.cur.end)...)
@@ -217,10 +216,18 @@ func (a *assembler) record() {
 	t.gen = a.recorded
 }
 
-// use notes that template x was replayed and puts it first.
+// probation is the slot of the last template recorded.
+const probation = 2
+
+// use notes that template x was replayed and puts it first: one on
+// probation takes the place of the replayed one used less lately.
 func (a *assembler) use(x int) *template {
 	a.tmpls[x].used = true
-	if x != 0 {
+	if x == probation {
+		a.tmpls[1], a.tmpls[probation] = a.tmpls[probation], a.tmpls[1]
+		x = 1
+	}
+	if x == 1 {
 		a.tmpls[0], a.tmpls[1] = a.tmpls[1], a.tmpls[0]
 	}
 	return &a.tmpls[0]

@@ -5,13 +5,22 @@ import (
 	"sync"
 )
 
-// board passes each source's template (see template) from a processor to
-// its marker: the marker need not search the lines of an event the
+// board passes each source's templates (see template) from a processor
+// to its marker: the marker need not search the lines of an event the
 // processor will take in one step. It is the one piece of state the two
-// goroutines share; what it holds is never changed, only replaced.
+// goroutines share. Both sides copy under the lock into buffers they
+// reuse, so posting allocates nothing once a source's buffers have grown
+// (fresh memory costs a page fault per 4 KiB on some machines).
 type board struct {
 	mu     sync.Mutex
-	byPath map[string][]*posted
+	byPath map[string]*posting
+}
+
+// posting is one source's templates as the marker uses them.
+type posting struct {
+	gen int // changed by every post
+	n   int
+	ts  [2]posted
 }
 
 // posted is a template as the marker uses it: its bytes and the lengths
@@ -24,22 +33,29 @@ type posted struct {
 	secondLen int
 }
 
-// post puts ts on the board for path, in place of what was there.
+// post puts ts (at most two) on the board for path, in place of what was
+// there.
 func (b *board) post(path string, ts []*template) {
-	ps := make([]*posted, len(ts))
-	for i, t := range ts {
-		p := &posted{raw: bytes.Clone(t.raw), lines: t.lines, firstLen: t.firstLen}
-		if t.lines > 1 {
-			p.secondLen = bytes.IndexByte(t.raw[t.firstLen:], '\n') + 1
-		}
-		ps[i] = p
-	}
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.byPath == nil {
-		b.byPath = make(map[string][]*posted)
+		b.byPath = make(map[string]*posting)
 	}
-	b.byPath[path] = ps
-	b.mu.Unlock()
+	p := b.byPath[path]
+	if p == nil {
+		p = &posting{}
+		b.byPath[path] = p
+	}
+	p.gen++
+	p.n = len(ts)
+	for i, t := range ts {
+		d := &p.ts[i]
+		d.raw = append(d.raw[:0], t.raw...)
+		d.lines, d.firstLen, d.secondLen = t.lines, t.firstLen, 0
+		if t.lines > 1 {
+			d.secondLen = bytes.IndexByte(t.raw[t.firstLen:], '\n') + 1
+		}
+	}
 }
 
 func (b *board) drop(path string) {
@@ -48,10 +64,33 @@ func (b *board) drop(path string) {
 	b.mu.Unlock()
 }
 
-func (b *board) get(path string) []*posted {
+// copyFor returns the marker's copy of path's posting, brought up to
+// date, from copies (the marker's, by path); nil when there is none.
+func (b *board) copyFor(path string, copies map[string]*posting) *posting {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.byPath[path]
+	p := b.byPath[path]
+	dst := copies[path]
+	if p == nil {
+		if dst != nil {
+			delete(copies, path)
+		}
+		return nil
+	}
+	if dst == nil {
+		dst = &posting{}
+		copies[path] = dst
+	}
+	if p.gen == dst.gen {
+		return dst
+	}
+	dst.gen, dst.n = p.gen, p.n
+	for i := range p.n {
+		s, d := &p.ts[i], &dst.ts[i]
+		d.raw = append(d.raw[:0], s.raw...)
+		d.lines, d.firstLen, d.secondLen = s.lines, s.firstLen, s.secondLen
+	}
+	return dst
 }
 
 // match returns how many lines from line i of a batch (data, ends; line i

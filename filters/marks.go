@@ -20,6 +20,8 @@ type Marker struct {
 	// in one step (see replay), and the full way is right whatever it
 	// does.
 	board *board
+	// posted are this marker's copies of the board's postings, by path.
+	posted map[string]*posting
 }
 
 // Marker returns a marker for the processor's current rules, or nil when
@@ -29,7 +31,7 @@ func (p *Processor) Marker() *Marker {
 	if p.gate == nil {
 		return nil
 	}
-	return &Marker{key: p.gate, gate: newGate(p.rules, p.input.Multiline.Preset), board: &p.board}
+	return &Marker{key: p.gate, gate: newGate(p.rules, p.input.Multiline.Preset), board: &p.board, posted: make(map[string]*posting)}
 }
 
 // Mark fills b.Marks. A nil Marker marks nothing.
@@ -45,12 +47,15 @@ func (m *Marker) Mark(b *event.LineBatch) {
 	g := m.gate
 	data := b.Data
 	g.reset(data)
-	ts := m.board.get(b.Path)
+	var ts []posted
+	if cp := m.board.copyFor(b.Path, m.posted); cp != nil {
+		ts = cp.ts[:cp.n]
+	}
 	start := 0
 lines:
 	for i := 0; i < n; i++ {
-		for _, t := range ts {
-			if k := t.match(data, b.Ends, i, start); k > 0 {
+		for x := range ts {
+			if k := ts[x].match(data, b.Ends, i, start); k > 0 {
 				for x := i; x < i+k; x++ {
 					mk.Full[x>>6] |= 1 << (x & 63)
 				}

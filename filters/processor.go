@@ -227,8 +227,8 @@ func (p *Processor) Process(b *event.LineBatch, out *event.OutBatch, now time.Ti
 // copies them.
 func (p *Processor) post(s *source) {
 	var now [2]int
-	for x, t := range s.asm.tmpls {
-		if t.used {
+	for x := range now {
+		if t := &s.asm.tmpls[x]; t.used {
 			now[x] = t.gen
 		}
 	}
@@ -237,7 +237,7 @@ func (p *Processor) post(s *source) {
 	}
 	s.posted = now
 	var ts []*template
-	for x := range s.asm.tmpls {
+	for x := range now {
 		if now[x] != 0 {
 			ts = append(ts, &s.asm.tmpls[x])
 		}

@@ -1057,7 +1057,7 @@ func TestTemplateSize(t *testing.T) {
 		log := "Traceback (most recent call last):\n" + strings.Repeat(frame, tc.frames) + "ValueError: v\nnext\n"
 		p := NewProcessor(defaultInput(), rules.Default().Rules)
 		p.Process(cutBatches([]byte(log), 1<<20)[0], &event.OutBatch{}, time.Unix(0, 0))
-		tmpl := p.sources["-"].asm.tmpls[0]
+		tmpl := p.sources["-"].asm.tmpls[probation]
 		if got := tmpl.lines > 0; got != tc.kept {
 			t.Errorf("an event of %d bytes: kept as the template %v, want %v", len(log)-5, got, tc.kept)
 		}
