@@ -276,8 +276,11 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		made <- madeMetrics{m, err}
 	}()
 
-	cfg := rules.Default()
-	if *configPath != "" {
+	var cfg *rules.Config
+	if *configPath == "" {
+		cfg = rules.Default()
+	} else {
+		// Not the default as well: its packs would be compiled twice.
 		if cfg, err = rules.Load(*configPath); err == nil {
 			err = cfg.CheckRun()
 		}
