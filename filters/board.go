@@ -103,7 +103,7 @@ func (p *posted) match(data []byte, ends []int, i, start int) int {
 			return k
 		}
 	}
-	if n == p.secondLen {
+	if n == p.secondLen && p.lines > 1 {
 		return matchAt(data, ends, i, start, p.raw[p.firstLen:], p.lines-1)
 	}
 	return 0
