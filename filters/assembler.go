@@ -97,8 +97,7 @@ const maxTemplateBytes = 8 << 10
 // template keeps what the event did with it.
 type template struct {
 	raw      []byte
-	view     []byte // the event's message view, when it is not raw
-	hasView  bool
+	view     []byte // the event's message view, when it is not raw (else empty)
 	lines    int
 	state    pyState // after the last line
 	firstLen int     // the first line's length
@@ -207,7 +206,7 @@ func (a *assembler) record() {
 	*t = a.first
 	t.raw = append(raw[:0], a.arena.slice(a.cur.start, a.cur.end)...)
 	t.view = view[:0]
-	if t.hasView = !a.rawView; t.hasView {
+	if !a.rawView {
 		t.view = append(t.view, a.view...)
 	}
 	t.lines = a.cur.lines
@@ -252,11 +251,8 @@ func (a *assembler) replay(x int, raw []byte, endOffset int64, now time.Time) {
 	t := a.use(x)
 	s, e := a.arena.append(raw)
 	a.cur = span{start: s, end: e, lines: t.lines, endOffset: endOffset, at: now}
-	a.view = a.view[:0]
-	a.rawView = !t.hasView
-	if t.hasView {
-		a.view = append(a.view, t.view...)
-	}
+	a.view = append(a.view[:0], t.view...)
+	a.rawView = len(t.view) == 0
 	a.held = true
 	a.state = t.state
 	a.lastInput = now
@@ -272,16 +268,11 @@ func (a *assembler) replay(x int, raw []byte, endOffset int64, now time.Time) {
 func (a *assembler) replayRest(x int, raw []byte, endOffset int64, now time.Time) {
 	t := a.use(x)
 	s, e := a.arena.append(raw)
-	if a.rawView && t.hasView {
-		a.view = append(a.view[:0], a.arena.slice(a.cur.start, s)...)
-		a.rawView = false
-	}
-	if !a.rawView {
-		if t.hasView {
-			a.view = append(a.view, t.view[t.firstView:]...)
-		} else {
-			a.view = append(a.view, raw...)
-		}
+	if len(t.view) > 0 {
+		a.ownView(s)
+		a.view = append(a.view, t.view[t.firstView:]...)
+	} else if !a.rawView {
+		a.view = append(a.view, raw...)
 	}
 	a.cur.end = e
 	a.cur.lines += t.lines - 1
@@ -327,9 +318,8 @@ func (a *assembler) extend(l *logicalLine, now time.Time, st pyState) {
 		a.recording = false
 	}
 	s, e := a.arena.append(l.raw)
-	if a.rawView && !aliases(l.view, l.raw) {
-		a.view = append(a.view[:0], a.arena.slice(a.cur.start, s)...)
-		a.rawView = false
+	if !aliases(l.view, l.raw) {
+		a.ownView(s)
 	}
 	if !a.rawView {
 		a.view = append(a.view, l.view...)
@@ -338,6 +328,16 @@ func (a *assembler) extend(l *logicalLine, now time.Time, st pyState) {
 	a.cur.lines += l.records
 	a.cur.endOffset = l.endOffset
 	a.state = st
+}
+
+// ownView makes the held event's view its own copy, up to arena position
+// upTo, when it was the event's bytes in the arena: a line whose view is
+// not its bytes is about to be added.
+func (a *assembler) ownView(upTo int64) {
+	if a.rawView {
+		a.view = append(a.view[:0], a.arena.slice(a.cur.start, upTo)...)
+		a.rawView = false
+	}
 }
 
 // aliases reports whether view is raw itself, as the decoder hands on a

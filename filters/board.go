@@ -109,6 +109,9 @@ func (p *posted) match(data []byte, ends []int, i, start int) int {
 	return 0
 }
 
+// matchAt returns lines when the batch's lines from line i on (line i
+// starting at start) are raw, lines of them ending where raw's do; 0
+// otherwise. The marker and replay both ask it.
 func matchAt(data []byte, ends []int, i, start int, raw []byte, lines int) int {
 	j, end := i+lines-1, start+len(raw)
 	if j < len(ends) && ends[j] == end && bytes.Equal(data[start:end], raw) {

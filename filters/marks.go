@@ -54,8 +54,8 @@ func (m *Marker) Mark(b *event.LineBatch) {
 	start := 0
 lines:
 	for i := 0; i < n; i++ {
-		for x := range ts {
-			if k := ts[x].match(data, b.Ends, i, start); k > 0 {
+		for t := range ts {
+			if k := ts[t].match(data, b.Ends, i, start); k > 0 {
 				for x := i; x < i+k; x++ {
 					mk.Full[x>>6] |= 1 << (x & 63)
 				}

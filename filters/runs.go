@@ -215,10 +215,10 @@ func (p *Processor) replayWith(s *source, b *event.LineBatch, i, start, x int, n
 	if ends[i]-start != t.firstLen {
 		return p.replayRest(s, b, i, start, x, now)
 	}
-	j, end := i+t.lines-1, start+len(t.raw)
-	if j >= len(ends) || ends[j] != end || !bytes.Equal(b.Data[start:end], t.raw) {
+	if matchAt(b.Data, ends, i, start, t.raw, t.lines) == 0 {
 		return p.replayRest(s, b, i, start, x, now)
 	}
+	j, end := i+t.lines-1, start+len(t.raw)
 	headed := a.headed
 	switch t.head {
 	case 0:
@@ -254,12 +254,11 @@ func (p *Processor) replayRest(s *source, b *event.LineBatch, i, start, x int, n
 	if !a.held || t.lines < 2 || a.state != t.firstState || (a.headed >= headedForNotes) != t.notes || !a.fitsRest(t) {
 		return i
 	}
-	ends := b.Ends
 	rest := t.raw[t.firstLen:]
-	j, end := i+t.lines-2, start+len(rest)
-	if j >= len(ends) || ends[j] != end || !bytes.Equal(b.Data[start:end], rest) {
+	if matchAt(b.Data, b.Ends, i, start, rest, t.lines-1) == 0 {
 		return i
 	}
+	j, end := i+t.lines-2, start+len(rest)
 	a.replayRest(x, b.Data[start:end], b.LineEndOffset(j), now)
 	return j + 1
 }

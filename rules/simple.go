@@ -33,9 +33,7 @@ type simpleStep struct {
 // literal, whose occurrences are the only places a match can start.
 func newSimple(re *syntax.Regexp) *simpleRegexp {
 	var subs []*syntax.Regexp
-	if !flatten(re, &subs) {
-		return nil
-	}
+	flatten(re, &subs)
 	s := &simpleRegexp{}
 	if len(subs) > 0 && subs[0].Op == syntax.OpBeginText {
 		s.begin, subs = true, subs[1:]
@@ -87,22 +85,19 @@ func newSimple(re *syntax.Regexp) *simpleRegexp {
 }
 
 // flatten appends re's elements to out, through concatenations and
-// capturing groups; it reports false for an empty-width assertion other
-// than \A and \z at the ends.
-func flatten(re *syntax.Regexp, out *[]*syntax.Regexp) bool {
+// capturing groups. An assertion other than \A and \z at the ends is left
+// for simpleStepOf to refuse.
+func flatten(re *syntax.Regexp, out *[]*syntax.Regexp) {
 	switch re.Op {
 	case syntax.OpConcat:
 		for _, sub := range re.Sub {
-			if !flatten(sub, out) {
-				return false
-			}
+			flatten(sub, out)
 		}
-		return true
 	case syntax.OpCapture:
-		return flatten(re.Sub[0], out)
+		flatten(re.Sub[0], out)
+	default:
+		*out = append(*out, re)
 	}
-	*out = append(*out, re)
-	return true
 }
 
 func simpleStepOf(re *syntax.Regexp) (simpleStep, bool) {
